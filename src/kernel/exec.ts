@@ -1,0 +1,79 @@
+/**
+ * Running the kernel's own tools (ip, nft, bridge, conntrack). Every call names the
+ * namespace it acts in, and a failure carries the command and the tool's stderr, because
+ * "RTNETLINK answers: File exists" means nothing without the line that caused it.
+ */
+import { execFile, spawn } from "node:child_process";
+
+export class CommandError extends Error {
+  constructor(
+    readonly command: string[],
+    readonly code: number | null,
+    readonly stderr: string,
+  ) {
+    super(`${command.join(" ")}: ${stderr.trim() || `exit code ${code}`}`);
+    this.name = "CommandError";
+  }
+}
+
+export interface RunOptions {
+  /** Network namespace name (under /run/netns); the command runs inside it. */
+  netns?: string;
+  /** Data for the command's stdin (e.g. an `ip -batch -` or `nft -f -` script). */
+  input?: string;
+  env?: NodeJS.ProcessEnv;
+  timeoutMs?: number;
+}
+
+/** The argv that runs `argv` inside `netns` (or argv itself). */
+export function inNetns(netns: string | undefined, argv: string[]): string[] {
+  return netns ? ["ip", "netns", "exec", netns, ...argv] : argv;
+}
+
+export function run(argv: string[], opts: RunOptions = {}): Promise<string> {
+  // `ip` and `nft` take the namespace themselves (-n / -netns), which skips a fork of
+  // `ip netns exec`; other tools go through it.
+  let full = argv;
+  if (opts.netns) {
+    if (argv[0] === "ip") full = ["ip", "-n", opts.netns, ...argv.slice(1)];
+    else full = inNetns(opts.netns, argv);
+  }
+  const [cmd, ...args] = full as [string, ...string[]];
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      cmd,
+      args,
+      { env: opts.env ?? process.env, timeout: opts.timeoutMs ?? 30_000, maxBuffer: 256 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        if (err) {
+          const code = typeof (err as NodeJS.ErrnoException).code === "number" ? Number(err.code) : null;
+          reject(new CommandError(full, code, stderr || err.message));
+        } else resolve(stdout);
+      },
+    );
+    if (opts.input !== undefined) child.stdin?.end(opts.input);
+  });
+}
+
+/** Like run, but resolves with the exit status instead of throwing on failure. */
+export function runStatus(
+  argv: string[],
+  opts: RunOptions = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const full = inNetns(opts.netns, argv);
+  const [cmd, ...args] = full as [string, ...string[]];
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { env: opts.env ?? process.env, stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => {
+      stdout += d;
+    });
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    child.on("error", (e) => resolve({ code: 127, stdout, stderr: stderr + e.message }));
+    child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    child.stdin.end(opts.input ?? "");
+  });
+}
