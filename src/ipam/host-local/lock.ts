@@ -1,0 +1,47 @@
+/**
+ * Exclusive lock on a network's IPAM directory, shared with other processes: flock(2) on
+ * `<dir>/lock`, the same file and lock the reference host-local plugin takes, so both can
+ * manage one directory. flock is non-blocking in the addon (a blocking call would stall
+ * Node's event loop), so we poll with a jittered exponential backoff up to a deadline. The
+ * kernel drops the lock when its holder dies, even by SIGKILL, so there are no stale locks.
+ * Each acquisition opens its own file description, so concurrent calls inside one process
+ * exclude each other too.
+ */
+import { open } from "node:fs/promises";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { native } from "../../kernel/native.js";
+import { UserError } from "../../util/errors.js";
+
+export const LOCK_FILE = "lock";
+export const DEFAULT_LOCK_TIMEOUT_MS = 15_000;
+
+export interface LockOptions {
+  timeoutMs?: number;
+}
+
+/** Run fn while holding the exclusive lock of dir (which must exist). */
+export async function withLock<T>(dir: string, fn: () => Promise<T>, opts: LockOptions = {}): Promise<T> {
+  const path = join(dir, LOCK_FILE);
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
+  const handle = await open(path, "a", 0o600);
+  try {
+    const addon = native();
+    const deadline = Date.now() + timeoutMs;
+    let delay = 1;
+    while (!addon.flock(handle.fd, "ex")) {
+      if (Date.now() >= deadline) {
+        throw new UserError(
+          `timed out after ${timeoutMs} ms waiting for the IPAM lock ${path}`,
+          `another process holds it; \`fuser -v ${path}\` shows which`,
+        );
+      }
+      await sleep(delay * (0.5 + Math.random()));
+      delay = Math.min(delay * 2, 50);
+    }
+    return await fn();
+  } finally {
+    // Closing the last descriptor of the open file description releases the lock.
+    await handle.close();
+  }
+}
