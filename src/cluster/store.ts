@@ -76,7 +76,12 @@ export class Store implements ClusterSource {
   }
 
   /** Replace only the status (the status subresource). */
-  updateStatus(kind: string, namespace: string | undefined, name: string, status: unknown): KObject | undefined {
+  updateStatus(
+    kind: string,
+    namespace: string | undefined,
+    name: string,
+    status: unknown,
+  ): KObject | undefined {
     const key = keyOf(kind, namespace, name);
     const old = this.objects.get(key);
     if (!old) return undefined;

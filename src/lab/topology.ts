@@ -44,7 +44,21 @@ export async function plugIntoUnderlay(
   await createNetns(memberNetns);
   const port = names.underlayPort(member);
   await run(
-    ["ip", "link", "add", "eth0", "mtu", String(mtu), "netns", memberNetns, "type", "veth", "peer", "name", port],
+    [
+      "ip",
+      "link",
+      "add",
+      "eth0",
+      "mtu",
+      String(mtu),
+      "netns",
+      memberNetns,
+      "type",
+      "veth",
+      "peer",
+      "name",
+      port,
+    ],
     { netns: names.underlayNetns },
   );
   await run(["ip", "-batch", "-"], {

@@ -1,0 +1,242 @@
+/**
+ * The lab's control plane: the store plus the controllers a cluster runs around it.
+ *  - admission (synchronous, all-or-nothing per apply): namespace existence, node podCIDRs
+ *    (kube-controller-manager's node IPAM), Pod spec immutability;
+ *  - the Deployment controller: a Deployment's Pods exist exactly as expanded (deterministic
+ *    names), so deleted or evicted Pods come back and scaled-down ones go;
+ *  - the scheduler: unbound Pods go to a node with room, re-tried when nodes or pods change;
+ *  - graceful deletion: a bound Pod is marked (deletionTimestamp) and its node removes it
+ *    once torn down; unbound Pods go at once.
+ * Services, EndpointSlices and other controllers register the same way as they arrive.
+ */
+import { expandWorkloads } from "../api/index.js";
+import { cidrSize, formatCidr, parseCidr } from "../ipam/cidr.js";
+import { NodeCidrAllocator } from "../ipam/node-cidrs.js";
+import { UserError } from "../util/errors.js";
+import { schedulePod } from "./scheduler.js";
+import { Store } from "./store.js";
+import { CLUSTER_SCOPED, type KObject, keyOf, objectKey } from "./types.js";
+
+export interface ControlPlaneConfig {
+  podSubnet: string;
+  nodeCIDRMaskSize: number;
+}
+
+export interface ObjectRef {
+  kind: string;
+  namespace?: string;
+  name: string;
+}
+
+const SYSTEM_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"];
+/** Kinds applied first, so one file can hold a Namespace and what lives in it. */
+const ORDER = ["Namespace", "Node", "Secret", "ConfigMap", "Service", "Deployment", "Pod"];
+
+function rank(kind: string): number {
+  const i = ORDER.indexOf(kind);
+  return i < 0 ? ORDER.length : i;
+}
+
+function stripStatus(o: KObject): KObject {
+  const { status: _status, ...rest } = o;
+  return rest as KObject;
+}
+
+export class ControlPlane {
+  readonly store = new Store();
+  private readonly nodeCidrs: NodeCidrAllocator;
+  private scheduling = false;
+
+  constructor(readonly config: ControlPlaneConfig) {
+    this.nodeCidrs = new NodeCidrAllocator(config.podSubnet, config.nodeCIDRMaskSize);
+    for (const name of SYSTEM_NAMESPACES) {
+      this.store.apply({
+        apiVersion: "v1",
+        kind: "Namespace",
+        metadata: { name },
+        status: { phase: "Active" },
+      });
+    }
+    this.store.watch((ev) => {
+      const k = ev.object.kind;
+      if (k === "Pod" || k === "Node") queueMicrotask(() => this.reconcileDeployments(ev.object));
+      if (k === "Pod" || k === "Node") queueMicrotask(() => this.schedule());
+    });
+  }
+
+  /**
+   * Apply objects as `kubectl apply` does, all or nothing: every object is admitted against
+   * the state the earlier objects of the same call would leave, before any is stored.
+   */
+  apply(input: KObject[]): Array<{ key: string; action: "created" | "configured" | "unchanged" }> {
+    // Deployments' Pods are created by the Deployment controller once the Deployment is stored.
+    const sorted = [...input].sort((a, b) => rank(a.kind) - rank(b.kind));
+    const pendingNamespaces = new Set(
+      sorted.filter((o) => o.kind === "Namespace").map((o) => o.metadata.name),
+    );
+    const trial = NodeCidrAllocator.fromJSON(this.nodeCidrs.toJSON());
+    const admitted: KObject[] = [];
+    for (const obj of sorted) {
+      if (obj.kind === "Cluster") continue;
+      admitted.push(this.admit(stripStatus(obj), pendingNamespaces, trial));
+    }
+    // Admission passed for every object: commit.
+    const results: Array<{ key: string; action: "created" | "configured" | "unchanged" }> = [];
+    for (const obj of admitted) {
+      const old = this.store.get(obj.kind, obj.metadata.namespace, obj.metadata.name);
+      if (obj.kind === "Node") this.nodeCidrs.allocate(obj.metadata.name, obj.spec?.podCIDR);
+      const same =
+        old && JSON.stringify(stripStatus({ ...old, metadata: obj.metadata })) === JSON.stringify(obj);
+      const stored = this.store.apply(obj);
+      if (stored.kind === "Deployment") this.reconcileDeployment(stored);
+      results.push({ key: objectKey(obj), action: !old ? "created" : same ? "unchanged" : "configured" });
+    }
+    this.schedule();
+    return results;
+  }
+
+  private admit(obj: KObject, pendingNamespaces: Set<string>, trialCidrs: NodeCidrAllocator): KObject {
+    const where = `${obj.kind} ${obj.metadata.namespace ? `${obj.metadata.namespace}/` : ""}${obj.metadata.name}`;
+    if (!CLUSTER_SCOPED.has(obj.kind)) {
+      const ns = obj.metadata.namespace ?? "default";
+      if (!this.store.get("Namespace", undefined, ns) && !pendingNamespaces.has(ns)) {
+        throw new UserError(
+          `${where}: namespace "${ns}" not found`,
+          `create the Namespace first or include it in the applied files`,
+        );
+      }
+      obj.metadata.namespace = ns;
+    }
+    const old = this.store.get(obj.kind, obj.metadata.namespace, obj.metadata.name);
+    if (obj.kind === "Node") {
+      try {
+        const cidr = trialCidrs.allocate(obj.metadata.name, obj.spec?.podCIDR ?? old?.spec?.podCIDR);
+        obj.spec = { ...obj.spec, podCIDR: formatCidr(cidr), podCIDRs: [formatCidr(cidr)] };
+      } catch (err) {
+        throw new UserError(`${where}: spec.podCIDR: ${(err as Error).message}`);
+      }
+    }
+    if (obj.kind === "Pod" && old) {
+      // Pods are immutable but for metadata; a manifest without nodeName keeps the binding.
+      const nextSpec = { ...obj.spec, nodeName: obj.spec?.nodeName ?? old.spec?.nodeName };
+      if (JSON.stringify(nextSpec) !== JSON.stringify(old.spec)) {
+        throw new UserError(
+          `${where}: spec: Forbidden: pod updates may not change fields other than metadata`,
+          `delete the pod and apply it again`,
+        );
+      }
+      obj.spec = nextSpec;
+    }
+    return obj;
+  }
+
+  /** Delete as the API server does: bound Pods terminate gracefully on their node. */
+  delete(refs: ObjectRef[]): Array<{ key: string; found: boolean }> {
+    const out: Array<{ key: string; found: boolean }> = [];
+    for (const ref of refs) {
+      const obj = this.store.get(ref.kind, ref.namespace, ref.name);
+      out.push({ key: keyOf(ref.kind, ref.namespace, ref.name), found: !!obj });
+      if (!obj) continue;
+      this.deleteObject(obj);
+    }
+    this.schedule();
+    return out;
+  }
+
+  private deleteObject(obj: KObject): void {
+    const { kind, metadata } = obj;
+    if (kind === "Namespace") {
+      for (const o of this.store.all()) if (o.metadata.namespace === metadata.name) this.deleteObject(o);
+    }
+    if (kind === "Deployment") {
+      this.store.delete(kind, metadata.namespace, metadata.name);
+      for (const pod of this.ownedPods(obj)) this.deleteObject(pod);
+      return;
+    }
+    if (kind === "Node") {
+      this.nodeCidrs.release(metadata.name);
+      for (const pod of this.store.list("Pod"))
+        if (pod.spec?.nodeName === metadata.name)
+          this.store.delete("Pod", pod.metadata.namespace, pod.metadata.name);
+    }
+    if (kind === "Pod" && obj.spec?.nodeName && this.store.get("Node", undefined, obj.spec.nodeName)) {
+      if (!metadata.deletionTimestamp) {
+        this.store.patchMetadata("Pod", metadata.namespace, metadata.name, {
+          deletionTimestamp: new Date().toISOString(),
+        });
+      }
+      return;
+    }
+    this.store.delete(kind, metadata.namespace, metadata.name);
+  }
+
+  private ownedPods(deployment: KObject): KObject[] {
+    const prefix = `${deployment.metadata.name}-`;
+    return this.store
+      .list("Pod", deployment.metadata.namespace)
+      .filter(
+        (p) =>
+          p.metadata.name.startsWith(prefix) &&
+          p.metadata.annotations?.["flatnet.dev/deployment"] === deployment.metadata.name,
+      );
+  }
+
+  private reconcileDeployments(changed: KObject): void {
+    if (changed.kind === "Node") {
+      for (const d of this.store.list("Deployment")) this.reconcileDeployment(d);
+      return;
+    }
+    const owner = changed.metadata.annotations?.["flatnet.dev/deployment"];
+    if (!owner) return;
+    const d = this.store.get("Deployment", changed.metadata.namespace, owner);
+    if (d) this.reconcileDeployment(d);
+  }
+
+  /** Make the Deployment's Pods exactly its expansion (create missing, delete extra). */
+  private reconcileDeployment(d: KObject): void {
+    const want = (expandWorkloads([d] as never) as unknown as KObject[]).filter((o) => o.kind === "Pod");
+    const wantNames = new Set(want.map((p) => p.metadata.name));
+    for (const pod of this.ownedPods(d)) if (!wantNames.has(pod.metadata.name)) this.deleteObject(pod);
+    for (const pod of want) {
+      pod.metadata.annotations = { ...pod.metadata.annotations, "flatnet.dev/deployment": d.metadata.name };
+      if (!this.store.get("Pod", pod.metadata.namespace, pod.metadata.name))
+        this.store.apply(stripStatus(pod));
+    }
+  }
+
+  /** Bind unbound Pods to nodes with room; the others say why they wait. */
+  schedule(): void {
+    if (this.scheduling) return;
+    this.scheduling = true;
+    try {
+      const nodes = this.store.list("Node");
+      const pods = this.store.list("Pod");
+      const capacity = nodes.map((n) => {
+        const assigned = pods.filter((p) => p.spec?.nodeName === n.metadata.name).length;
+        const size = n.spec?.podCIDR ? Number(cidrSize(parseCidr(n.spec.podCIDR))) : 0;
+        // network, gateway and broadcast addresses are not for pods (host-local semantics)
+        return { name: n.metadata.name, free: Math.max(0, size - 3 - assigned), pods: assigned, ready: true };
+      });
+      for (const pod of pods) {
+        if (pod.spec?.nodeName && nodes.some((n) => n.metadata.name === pod.spec.nodeName)) continue;
+        if (pod.metadata.deletionTimestamp) continue;
+        const r = schedulePod(pod.spec?.nodeName, capacity);
+        if ("node" in r) {
+          const c = capacity.find((x) => x.name === r.node)!;
+          c.free--;
+          c.pods++;
+          this.store.apply({ ...pod, spec: { ...pod.spec, nodeName: r.node } });
+        } else {
+          this.store.updateStatus("Pod", pod.metadata.namespace, pod.metadata.name, {
+            phase: "Pending",
+            conditions: [
+              { type: "PodScheduled", status: "False", reason: "Unschedulable", message: r.pending },
+            ],
+          });
+        }
+      }
+    } finally {
+      this.scheduling = false;
+    }
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * What the lab daemon answers on its socket: the CLI's verbs mapped onto the control plane.
+ * Objects arrive already loaded, validated and defaulted by the CLI (src/api); the control
+ * plane's admission decides the rest, all or nothing.
+ */
+import type { ObjectRef } from "../cluster/control-plane.js";
+import type { KObject } from "../cluster/types.js";
+import { netnsPath } from "../kernel/netns.js";
+import { UserError } from "../util/errors.js";
+import type { LabDaemon } from "./daemon.js";
+import type { Handler } from "./rpc.js";
+import type { ProbeCheck } from "./workload/probe.js";
+
+export interface PodSummary {
+  namespace: string;
+  name: string;
+  node?: string;
+  phase: string;
+  podIP?: string;
+  ready: boolean;
+  reason?: string;
+}
+
+export function podSummary(p: KObject): PodSummary {
+  const conds = (p.status?.conditions ?? []) as Array<{ type: string; status: string; message?: string }>;
+  const unsched = conds.find((c) => c.type === "PodScheduled" && c.status === "False");
+  return {
+    namespace: p.metadata.namespace ?? "default",
+    name: p.metadata.name,
+    node: p.spec?.nodeName,
+    phase: p.metadata.deletionTimestamp ? "Terminating" : (p.status?.phase ?? "Pending"),
+    podIP: p.status?.podIP,
+    ready: conds.some((c) => c.type === "Ready" && c.status === "True"),
+    reason: unsched?.message ?? p.status?.message,
+  };
+}
+
+export function labApi(lab: LabDaemon): Record<string, Handler> {
+  const store = lab.cp.store;
+  return {
+    info: () => ({
+      name: lab.spec.name,
+      backend: lab.spec.backend,
+      externalIP: lab.externalIP,
+      nodes: [...lab.agents.keys()],
+      pid: process.pid,
+    }),
+    status: () => ({
+      nodes: store
+        .list("Node")
+        .map((n) => ({ name: n.metadata.name, ready: n.status?.conditions?.[0]?.status === "True" })),
+      pods: store.list("Pod").map(podSummary),
+    }),
+    apply: (p: { objects: KObject[] }) => lab.cp.apply(p.objects),
+    delete: (p: { refs: ObjectRef[] }) => lab.cp.delete(p.refs),
+    get: (p: { kind: string; namespace?: string; name?: string }) => {
+      if (p.name) {
+        const o = store.get(p.kind, p.namespace, p.name);
+        if (!o)
+          throw new UserError(
+            `${p.kind} "${p.name}" not found${p.namespace ? ` in namespace "${p.namespace}"` : ""}`,
+          );
+        return [o];
+      }
+      return store.list(p.kind, p.namespace);
+    },
+    probe: async (p: { ports: number[]; protocols: Array<"TCP" | "UDP">; timeoutMs?: number }) => {
+      const pods = store.list("Pod").filter((x) => x.status?.podIP && !x.metadata.deletionTimestamp);
+      const checks: ProbeCheck[] = [];
+      for (const port of p.ports)
+        for (const protocol of p.protocols)
+          for (const from of pods)
+            for (const to of pods)
+              checks.push({
+                fromNetnsPath: netnsPath(lab.names.podNetns(from.metadata.namespace!, from.metadata.name)),
+                toIp: to.status.podIP,
+                port,
+                protocol,
+                timeoutMs: p.timeoutMs ?? 1000,
+              });
+      const results = await lab.workloadHost().probe(checks);
+      return { pods: pods.map((x) => `${x.metadata.namespace}/${x.metadata.name}`), results };
+    },
+    shutdown: () => {
+      setTimeout(() => process.kill(process.pid, "SIGTERM"), 10);
+      return { stopping: true };
+    },
+  };
+}

@@ -1,0 +1,158 @@
+/**
+ * The lab daemon: one process hosting a whole cluster network, as Mininet hosts all of its
+ * hosts. It owns the underlay, the control plane, one node agent per Node object and the
+ * shared workload host, and answers the CLI on a unix socket. Nodes come and go with Node
+ * objects (`flatnet apply`/`delete` of a Node), like machines joining a cluster.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { NodeAgent } from "../agent/node-agent.js";
+import { ControlPlane } from "../cluster/control-plane.js";
+import type { KObject } from "../cluster/types.js";
+import { formatIp, nthAddress, parseCidr } from "../ipam/cidr.js";
+import { errorMessage } from "../util/errors.js";
+import { labApi } from "./daemon-api.js";
+import { LabNames, labPaths } from "./names.js";
+import { serveRpc } from "./rpc.js";
+import { createUnderlay, plugIntoUnderlay, removeMember } from "./topology.js";
+import { WorkloadHostClient } from "./workload/host-client.js";
+
+export interface LabSpec {
+  name: string;
+  backend: string;
+  podSubnet: string;
+  serviceSubnet: string;
+  nodeCIDRMaskSize: number;
+  underlaySubnet: string;
+  mtu: number;
+  dnsDomain: string;
+  nodes: Array<{ name: string; labels?: Record<string, string> }>;
+  objects: KObject[];
+}
+
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+
+export class LabDaemon {
+  readonly names: LabNames;
+  readonly paths;
+  readonly cp: ControlPlane;
+  readonly agents = new Map<string, NodeAgent>();
+  private nodeIPs = new Map<string, string>();
+  private workloads!: WorkloadHostClient;
+  private stopping = false;
+
+  constructor(readonly spec: LabSpec) {
+    this.names = new LabNames(spec.name);
+    this.paths = labPaths(spec.name);
+    this.cp = new ControlPlane({ podSubnet: spec.podSubnet, nodeCIDRMaskSize: spec.nodeCIDRMaskSize });
+  }
+
+  workloadHost(): WorkloadHostClient {
+    return this.workloads;
+  }
+
+  log(msg: string): void {
+    process.stderr.write(`${new Date().toISOString()} ${msg}\n`);
+  }
+
+  /** The external client's address: the underlay's last usable address. */
+  get externalIP(): string {
+    const ul = parseCidr(this.spec.underlaySubnet);
+    return formatIp(ul.family, nthAddress(ul, -2));
+  }
+
+  /** Lowest free underlay address from .2 (kind gives .1 to the bridge gateway). */
+  private allocateNodeIP(node: string): string {
+    const existing = this.nodeIPs.get(node);
+    if (existing) return existing;
+    const ul = parseCidr(this.spec.underlaySubnet);
+    const used = new Set(this.nodeIPs.values());
+    for (let i = 2; ; i++) {
+      const ip = formatIp(ul.family, nthAddress(ul, i));
+      if (!used.has(ip) && ip !== this.externalIP) {
+        this.nodeIPs.set(node, ip);
+        return ip;
+      }
+    }
+  }
+
+  async start(): Promise<void> {
+    mkdirSync(this.paths.dir, { recursive: true });
+    const prefix = parseCidr(this.spec.underlaySubnet).prefix;
+    await createUnderlay(this.names, { subnetPrefix: prefix, mtu: this.spec.mtu });
+    await plugIntoUnderlay(
+      this.names,
+      "external",
+      this.names.externalNetns,
+      `${this.externalIP}/${prefix}`,
+      this.spec.mtu,
+    );
+    this.workloads = await WorkloadHostClient.start();
+    this.cp.store.watch((ev) => {
+      if (ev.object.kind !== "Node" || this.stopping) return;
+      if (ev.type === "ADDED") void this.addNode(ev.object);
+      if (ev.type === "DELETED") void this.removeNode(ev.object.metadata.name);
+    });
+    this.cp.apply(
+      this.spec.nodes.map((n) => ({
+        apiVersion: "v1",
+        kind: "Node",
+        metadata: { name: n.name, labels: { "kubernetes.io/hostname": n.name, ...n.labels } },
+        spec: {},
+      })),
+    );
+    this.cp.apply(this.spec.objects);
+    await serveRpc(this.paths.socket, labApi(this));
+  }
+
+  private async addNode(node: KObject): Promise<void> {
+    const name = node.metadata.name;
+    try {
+      const nodeIP = this.allocateNodeIP(name);
+      const prefix = parseCidr(this.spec.underlaySubnet).prefix;
+      await plugIntoUnderlay(
+        this.names,
+        name,
+        this.names.nodeNetns(name),
+        `${nodeIP}/${prefix}`,
+        this.spec.mtu,
+      );
+      const agent = new NodeAgent({
+        store: this.cp.store,
+        node: name,
+        nodeIP,
+        podCIDR: node.spec.podCIDR,
+        backend: this.spec.backend,
+        underlayMTU: this.spec.mtu,
+        underlaySubnet: this.spec.underlaySubnet,
+        names: this.names,
+        paths: this.paths,
+        cniPath: [join(repoRoot, "bin"), "/usr/lib/cni"],
+        workloads: this.workloads,
+        dns: { clusterDNS: "10.96.0.10", clusterDomain: this.spec.dnsDomain, hostResolvConf: "" },
+        log: (m) => this.log(m),
+      });
+      this.agents.set(name, agent);
+      await agent.start();
+      this.log(`node ${name} up: ${nodeIP}, podCIDR ${node.spec.podCIDR}`);
+    } catch (err) {
+      this.log(`node ${name}: failed to start: ${errorMessage(err)}`);
+    }
+  }
+
+  private async removeNode(name: string): Promise<void> {
+    const agent = this.agents.get(name);
+    this.agents.delete(name);
+    await agent?.stop();
+    await removeMember(this.names.nodeNetns(name));
+    this.nodeIPs.delete(name);
+    this.log(`node ${name} removed`);
+  }
+
+  async shutdown(): Promise<void> {
+    this.stopping = true;
+    for (const agent of this.agents.values()) await agent.stop();
+    await this.workloads?.shutdown();
+  }
+}
