@@ -58,7 +58,9 @@ export class PodNetworkSync {
     this.unwatch = this.o.store.watch((ev) => {
       if (ev.object.kind === "Node") this.runner.request();
     });
-    await this.sync();
+    // Through the runner, so the first sync never overlaps one triggered by an event.
+    this.runner.request();
+    await this.runner.settled();
   }
 
   /** Wait until the latest requested sync has run. */

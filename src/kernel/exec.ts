@@ -51,6 +51,8 @@ export function run(argv: string[], opts: RunOptions = {}): Promise<string> {
         } else resolve(stdout);
       },
     );
+    // A tool may exit before reading its input; that shows in its exit status, not as EPIPE.
+    child.stdin?.on("error", () => undefined);
     if (opts.input !== undefined) child.stdin?.end(opts.input);
   });
 }
@@ -74,6 +76,7 @@ export function runStatus(
     });
     child.on("error", (e) => resolve({ code: 127, stdout, stderr: stderr + e.message }));
     child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    child.stdin.on("error", () => undefined);
     child.stdin.end(opts.input ?? "");
   });
 }

@@ -73,6 +73,7 @@ function execPlugin(argv: string[], env: NodeJS.ProcessEnv, stdin: string): Prom
     });
     child.on("error", (e) => resolve({ code: 127, stdout, stderr: e.message }));
     child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    child.stdin.on("error", () => undefined);
     child.stdin.end(stdin);
   });
 }

@@ -128,7 +128,8 @@ export class LabDaemon {
         underlaySubnet: this.spec.underlaySubnet,
         names: this.names,
         paths: this.paths,
-        cniPath: [join(repoRoot, "bin"), "/usr/lib/cni"],
+        // Like containerd's bin_dir: FLATNET_CNI_PATH overrides where plugins are looked up.
+        cniPath: process.env.FLATNET_CNI_PATH?.split(":") ?? [join(repoRoot, "bin"), "/usr/lib/cni"],
         workloads: this.workloads,
         dns: { clusterDNS: "10.96.0.10", clusterDomain: this.spec.dnsDomain, hostResolvConf: "" },
         log: (m) => this.log(m),
