@@ -26,12 +26,11 @@ export function parseDocuments(text: string, file: string): ParsedText {
   const list = Array.isArray(docs) ? docs : [docs];
   list.forEach((doc, docIndex) => {
     const source: ObjectSource = { file, docIndex };
-    if (doc.errors.length > 0) {
-      for (const e of doc.errors) {
-        out.errors.push(
-          new ManifestError(source, "", { type: "Syntax error", field: "", detail: oneLine(e.message) }),
-        );
-      }
+    const syntax = doc.errors[0];
+    if (syntax) {
+      // The first error only: later ones in the same document are usually its consequences.
+      const detail = oneLine(syntax.message);
+      out.errors.push(new ManifestError(source, "", { type: "Syntax error", field: "", detail }));
       return;
     }
     const value: unknown = doc.toJS({ maxAliasCount: 100 });
