@@ -29,12 +29,17 @@ const dist = join(root, "dist");
 let files = walk(join(dist, "src"));
 if (!unitOnly) {
   if (process.getuid?.() !== 0) {
-    console.error("flatnet: integration and e2e tests create network namespaces and must run as root (sudo npm test), or run `npm test -- --unit`.");
+    console.error(
+      "flatnet: integration and e2e tests create network namespaces and must run as root (sudo npm test), or run `npm test -- --unit`.",
+    );
     process.exit(2);
   }
   files = files.concat(walk(join(dist, "test")));
 }
 if (filters.length) files = files.filter((f) => filters.some((flt) => relative(dist, f).includes(flt)));
 files.sort();
-const res = spawnSync(process.execPath, ["--test", "--test-reporter=spec", ...files], { stdio: "inherit", cwd: root });
+const res = spawnSync(process.execPath, ["--test", "--test-reporter=spec", ...files], {
+  stdio: "inherit",
+  cwd: root,
+});
 process.exit(res.status ?? 1);
