@@ -244,7 +244,7 @@ async function pathExists(path: string): Promise<boolean> {
 export async function reclaimOrphans(cfg: HostLocalConfig): Promise<string[]> {
   return locked(cfg, async (dir) => {
     const released: string[] = [];
-    for (const a of await dir.list()) {
+    for (const a of await dir.list({ withNetns: true })) {
       if (a.netns === undefined || (await pathExists(a.netns))) continue;
       await dir.remove(a.ip);
       released.push(a.ip);
