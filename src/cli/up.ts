@@ -120,17 +120,20 @@ export async function up(argv: string[]): Promise<number> {
   const running = status.pods.filter((p) => p.phase === "Running");
   const pending = status.pods.filter((p) => p.phase !== "Running");
   const secs = ((Date.now() - started) / 1000).toFixed(1);
+  const flag = lab === "lab" ? "" : ` --name ${lab}`;
   const out = [
     `Lab "${lab}" is up in ${secs}s: ${status.nodes.length} nodes (${spec.backend}), ${running.length} pods running.`,
     ...pending.map((p) => `  pending: ${p.namespace}/${p.name}: ${p.reason ?? p.phase}`),
     "",
     "Where to look:",
-    `  flatnet get pods -A -o wide${lab === "lab" ? "" : ` --name ${lab}`}     pods with their IPs and nodes`,
-    `  flatnet get nodes -o wide                 nodes, node IPs and podCIDRs`,
-    `  flatnet exec -n <ns> <pod> -- curl -s <pod-ip>:<port>/hostname`,
-    `  flatnet exec --external -- ping -c1 <node-ip>   (external client: ${info.externalIP})`,
-    `  flatnet probe --port 80                   every pod to every pod, measured`,
-    `  flatnet down${lab === "lab" ? "" : ` --name ${lab}`}                              remove everything`,
+    ...[
+      [`flatnet get pods -A -o wide${flag}`, "pods with their IPs and nodes"],
+      [`flatnet get nodes${flag}`, "nodes, node IPs and podCIDRs"],
+      [`flatnet exec${flag} -n NS POD -- curl -s POD_IP:PORT/hostname`, "a request from a pod"],
+      [`flatnet exec${flag} --external -- ping -c1 NODE_IP`, `the external client (${info.externalIP})`],
+      [`flatnet probe${flag} --port 80`, "every pod to every pod, measured"],
+      [`flatnet down${flag}`, "remove everything"],
+    ].map(([cmd, what]) => `  ${cmd!.padEnd(60)} ${what}`),
   ];
   process.stdout.write(`${out.join("\n")}\n`);
   return 0;

@@ -81,6 +81,7 @@ export async function teardownLab(lab: string, opts: { graceful?: boolean } = {}
   const names = new LabNames(lab);
   const paths = labPaths(lab);
   const pid = daemonPid(lab);
+  const before = listNetns(names.netnsPrefix).length;
   if (pid !== undefined && opts.graceful !== false) await stopDaemonGroup(pid);
   const namespaces = listNetns(names.netnsPrefix);
   // Processes first: a process inside a namespace would otherwise keep it alive unnamed.
@@ -90,7 +91,7 @@ export async function teardownLab(lab: string, opts: { graceful?: boolean } = {}
     rmSync(join("/etc/netns", ns), { recursive: true, force: true });
   }
   rmSync(paths.dir, { recursive: true, force: true });
-  return { namespaces: namespaces.length, daemonStopped: pid !== undefined };
+  return { namespaces: Math.max(before, namespaces.length), daemonStopped: pid !== undefined };
 }
 
 /** Labs that exist on this machine: a state dir or any namespace with a lab prefix. */
