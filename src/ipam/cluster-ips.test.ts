@@ -94,6 +94,10 @@ describe("ClusterIpAllocator", () => {
     assert.equal(a.reserve("fd00:10:96::ffff", "ns/last"), "fd00:10:96::ffff");
     const ip = parseIp(a.allocate("ns/dyn")).value;
     assert.ok(ip > parseIp("fd00:10:96::100").value, "upper band: the first 256 are static");
+    const wide = new ClusterIpAllocator("fd00:10:96::/64", { random: seededRandom(2) });
+    assert.equal(wide.size, (1n << 64n) - 1n);
+    const picked = parseIp(wide.allocate("ns/wide")).value - parseIp("fd00:10:96::").value;
+    assert.ok(picked > 256n && picked < 1n << 64n);
   });
 
   it("handles tiny ranges: a /28 is all static band, /31 and /32 have no usable address", () => {

@@ -19,16 +19,20 @@ export function seededRandom(seed: number): RandomSource {
   };
 }
 
-const CHUNK_BITS = 48n;
+// Draw 32 bits at a time: a RandomSource is only assumed to have 32 bits of resolution
+// (mulberry32 has exactly that), so scaling one draw to a wider range would leave low bits
+// that never vary.
+const CHUNK_BITS = 32n;
 const CHUNK = 1n << CHUNK_BITS;
 
 /** A uniform-enough integer in [0, n) for any bigint n > 0 (IPv6 ranges exceed 2^53). */
 export function randomBelow(n: bigint, random: RandomSource): bigint {
   if (n <= 0n) throw new RangeError(`randomBelow needs a positive bound, got ${n}`);
   if (n <= CHUNK) return BigInt(Math.floor(random() * Number(n)));
+  // 32 spare bits keep the modulo bias below 2^-32.
   let value = 0n;
   let span = 1n;
-  while (span < n) {
+  while (span < n << CHUNK_BITS) {
     value = (value << CHUNK_BITS) | BigInt(Math.floor(random() * Number(CHUNK)));
     span <<= CHUNK_BITS;
   }
