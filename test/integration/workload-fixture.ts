@@ -85,17 +85,26 @@ export async function makeTestNode(podCount: number): Promise<TestNode> {
   };
 }
 
+/** PIDs of the processes in namespace ns (empty string when none). */
+export async function pidsInNs(ns: string): Promise<string> {
+  return (await run(["ip", "netns", "pids", ns])).trim();
+}
+
 /** Run argv inside namespace ns; stdout. */
 export function inNs(ns: string, argv: string[], timeoutMs = 10_000): Promise<string> {
   return run(["ip", "netns", "exec", ns, ...argv], { timeoutMs });
 }
 
 /** Poll until pred() is truthy or the deadline passes (then throw naming what). */
-export async function waitFor<T>(what: string, pred: () => T | Promise<T>, timeoutMs = 10_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  pred: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 10_000,
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await pred();
-    if (v) return v;
+    if (v) return v as NonNullable<T>;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -4,6 +4,7 @@
  *   /hostname      the pod name            /clientip   the peer "ip:port" as the pod sees it
  *   /echo?msg=X    X                       /healthz    200 "ok"
  *   /header?key=K  the value of header K   /headers    all request headers as JSON
+ *   /status?code=N an empty answer with status N (e.g. to make a readiness probe fail)
  *   /              the pod name and a line on what else is served
  * Bodies of agnhost's endpoints carry no trailing newline (tests compare them exactly).
  * There is deliberately no /shell: pods share the host's filesystem.
@@ -11,7 +12,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { formatPeer } from "./ns-socket.js";
 
-const HELP = "endpoints: /hostname /clientip /echo?msg= /healthz /header?key= /headers";
+const HELP = "endpoints: /hostname /clientip /echo?msg= /healthz /header?key= /headers /status?code=";
 
 export type NetexecHttpHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -40,6 +41,12 @@ export function netexecHttpHandler(podName: string): NetexecHttpHandler {
       }
       case "/headers":
         return reply(res, 200, JSON.stringify(req.headers), "application/json");
+      case "/status": {
+        const code = Number(url.searchParams.get("code"));
+        if (!Number.isInteger(code) || code < 100 || code > 599)
+          return reply(res, 400, "?code= must be 100-599");
+        return reply(res, code, "");
+      }
       case "/":
         return reply(res, 200, `${podName}\n${HELP}\n`);
       default:

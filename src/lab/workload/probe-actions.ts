@@ -6,10 +6,11 @@
  * Every action is bounded by the probe's timeout; a timed-out exec is killed with its group.
  */
 import { spawn } from "node:child_process";
-import http from "node:http";
 import type net from "node:net";
+import type { Duplex } from "node:stream";
 import tls from "node:tls";
 import type { V1Container, V1Probe } from "@kubernetes/client-node";
+import { httpGetOver } from "./http-over-socket.js";
 import { tcpConnectFrom } from "./ns-socket.js";
 import { containerEnv, podExecArgv } from "./pod-exec.js";
 import { killGroup } from "./process-group.js";
@@ -30,46 +31,36 @@ export function resolveProbePort(port: number | string, container: V1Container):
   return named.containerPort;
 }
 
-function httpGet(
+async function httpGet(
   sock: net.Socket,
   probe: NonNullable<V1Probe["httpGet"]>,
   host: string,
   port: number,
   timeoutMs: number,
-) {
-  const stream: net.Socket =
+): Promise<ActionResult> {
+  const stream: Duplex =
     (probe.scheme ?? "HTTP").toUpperCase() === "HTTPS"
       ? tls.connect({ socket: sock, rejectUnauthorized: false })
       : sock;
   const headers: Record<string, string> = { "User-Agent": "kube-probe/flatnet", Accept: "*/*" };
   for (const h of probe.httpHeaders ?? []) headers[h.name] = h.value;
-  return new Promise<ActionResult>((resolve) => {
-    const req = http.request(
-      {
-        createConnection: () => stream,
-        agent: false,
-        method: "GET",
-        host,
-        port,
-        path: probe.path || "/",
-        headers,
-        timeout: timeoutMs,
-      },
-      (res) => {
-        res.resume();
-        const code = res.statusCode ?? 0;
-        resolve(
-          code >= 200 && code < 400
-            ? { ok: true }
-            : { ok: false, message: `HTTP probe failed with statuscode: ${code}` },
-        );
-        req.destroy();
-      },
-    );
-    req.on("timeout", () => req.destroy(new Error(`no HTTP response within ${timeoutMs} ms`)));
-    req.on("error", (err) => resolve({ ok: false, message: `Get ${probe.path || "/"}: ${err.message}` }));
-    req.end();
-  });
+  const path = probe.path || "/";
+  try {
+    const { status } = await httpGetOver(stream, {
+      host: port === 80 ? host : `${host}:${port}`,
+      path,
+      headers,
+      timeoutMs,
+      statusOnly: true,
+    });
+    return status >= 200 && status < 400
+      ? { ok: true }
+      : { ok: false, message: `HTTP probe failed with statuscode: ${status}` };
+  } catch (err) {
+    return { ok: false, message: `Get ${path}: ${(err as Error).message}` };
+  } finally {
+    stream.destroy();
+  }
 }
 
 async function connectAction(

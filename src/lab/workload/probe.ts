@@ -10,6 +10,7 @@
  *    reply within the timeout; ICMP port/host unreachable surface as refused/unreachable.
  */
 import { performance } from "node:perf_hooks";
+import { httpGetOver } from "./http-over-socket.js";
 import {
   classifySocketError,
   NsSocketError,
@@ -49,38 +50,16 @@ export interface ProbeOptions {
   defaultTimeoutMs?: number;
 }
 
-/** Send a minimal HTTP/1.0 GET /hostname on a connected socket; resolve status and body. */
-function readHostnameOver(sock: import("node:net").Socket, host: string, timeoutMs: number) {
-  return new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    const timer = setTimeout(() => {
-      sock.destroy();
-      reject(new NsSocketError("no-answer", `no HTTP answer within ${timeoutMs} ms after connecting`));
-    }, timeoutMs);
-    const finish = () => {
-      clearTimeout(timer);
-      const text = Buffer.concat(chunks).toString("utf8");
-      const status = Number(/^HTTP\/\d\.\d (\d{3})/.exec(text)?.[1] ?? 0);
-      const split = text.indexOf("\r\n\r\n");
-      if (chunks.length === 0) reject(new NsSocketError("no-answer", "connection closed without an answer"));
-      else resolve({ status, body: split >= 0 ? text.slice(split + 4) : "" });
-    };
-    sock.on("data", (d: Buffer) => chunks.push(d));
-    sock.on("end", finish);
-    sock.on("error", (err) => {
-      clearTimeout(timer);
-      if (chunks.length > 0) finish();
-      else reject(new NsSocketError(classifySocketError(err), err.message));
-    });
-    sock.write(`GET /hostname HTTP/1.0\r\nHost: ${host}\r\nUser-Agent: flatnet-probe\r\n\r\n`);
-  });
-}
-
 async function probeTcp(check: ProbeCheck, timeoutMs: number): Promise<Omit<ProbeResult, "ms">> {
   const sock = await tcpConnectFrom(check.fromNetnsPath, check.toIp, check.port, timeoutMs);
   try {
     if (!check.readHostname) return { ok: true };
-    const { status, body } = await readHostnameOver(sock, check.toIp, timeoutMs);
+    const { status, body } = await httpGetOver(sock, {
+      host: check.toIp,
+      path: "/hostname",
+      headers: { "User-Agent": "flatnet-probe" },
+      timeoutMs,
+    });
     return status === 200 ? { ok: true, answeredBy: body } : { ok: true };
   } finally {
     sock.destroy();
