@@ -2,7 +2,9 @@
  * Defaulting, run before validation as the API server does. `applyDefaults` returns a new
  * object (the input is never mutated): metadata.namespace "default" for namespaced kinds (and
  * none for cluster-scoped ones, as kubectl drops it), then per-kind defaults. Objects of the
- * wrong shape are defaulted where possible and left for validation to report.
+ * wrong shape are defaulted where possible and left for validation to report. Ingress and
+ * IngressClass have no defaults in networking.k8s.io/v1 (pathType is required, not defaulted;
+ * a default class is an admission plugin's choice, left to the ingress controller).
  */
 import { DEFAULT_NAMESPACE, isKnownKind, isNamespacedKind } from "../kinds.js";
 import { inheritSource } from "../source.js";

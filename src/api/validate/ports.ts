@@ -30,8 +30,17 @@ export function validatePortName(errs: FieldErrors, path: string, name: string):
 /** An IntOrString port: a number 1..65535 or an IANA_SVC_NAME (digits in quotes are a name). */
 export function validatePortNumOrName(errs: FieldErrors, path: string, v: unknown): void {
   if (v === undefined || v === null) return;
-  if (typeof v === "string") validatePortName(errs, path, v);
-  else validatePortNumber(errs, path, v);
+  if (typeof v === "string" && /^[0-9]+$/.test(v)) {
+    errs.invalid(
+      path,
+      v,
+      "must contain at least one letter (a-z): a quoted number is a port name; write it unquoted for a port number",
+    );
+  } else if (typeof v === "string") {
+    validatePortName(errs, path, v);
+  } else {
+    validatePortNumber(errs, path, v);
+  }
 }
 
 /** A protocol field: TCP, UDP or SCTP (absent is fine after defaulting). */
