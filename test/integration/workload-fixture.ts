@@ -2,8 +2,9 @@
  * A tiny node for the workload tests, made only of namespaces this test owns
  * (`flatnet-t<id>-...`): a "node" namespace with a bridge (10.250.0.1/24) and pod
  * namespaces on it (eth0 10.250.0.2, .3, ...), like a node with its pods but without the
- * CNI plugin. Nothing touches the root namespace; cleanup() removes every namespace (their
- * links go with them), the logs directory, and is safe to call twice.
+ * CNI plugin. Nothing touches the root namespace; cleanup() kills what a failed test left
+ * running in these namespaces, removes every namespace (their links go with them) and the
+ * logs directory, and is safe to call twice.
  */
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -39,7 +40,17 @@ export async function makeTestNode(podCount: number): Promise<TestNode> {
     ip: `10.250.0.${i + 2}`,
   }));
   const cleanup = async () => {
-    for (const ns of listNetns(id)) await deleteNetns(ns);
+    for (const ns of listNetns(id)) {
+      // A failed test may leave a container behind: only processes of our own namespaces.
+      for (const pid of (await run(["ip", "netns", "pids", ns])).split("\n").filter(Boolean)) {
+        try {
+          process.kill(Number(pid), "SIGKILL");
+        } catch {
+          /* already gone */
+        }
+      }
+      await deleteNetns(ns);
+    }
     rmSync(logsRoot, { recursive: true, force: true });
   };
   try {

@@ -45,7 +45,7 @@ export interface ProbeResult {
 }
 
 export interface ProbeOptions {
-  /** Checks in flight at once; default 256. */
+  /** Checks in flight at once; default 512. */
   concurrency?: number;
   defaultTimeoutMs?: number;
 }
@@ -131,7 +131,7 @@ export async function runProbes(checks: ProbeCheck[], options: ProbeOptions = {}
       results[i] = await probeOne(checks[i]!, options.defaultTimeoutMs);
     }
   };
-  const workers = Math.max(1, Math.min(options.concurrency ?? 256, checks.length));
+  const workers = Math.max(1, Math.min(options.concurrency ?? 512, checks.length));
   await Promise.all(Array.from({ length: workers }, worker));
   return results;
 }
