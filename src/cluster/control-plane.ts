@@ -7,12 +7,16 @@
  *  - the scheduler: unbound Pods go to a node with room, re-tried when nodes or pods change;
  *  - graceful deletion: a bound Pod is marked (deletionTimestamp) and its node removes it
  *    once torn down; unbound Pods go at once.
- * Services, EndpointSlices and other controllers register the same way as they arrive.
+ *  - Services: ClusterIP/NodePort allocation at admission (against a trial copy, kept only
+ *    when the whole apply passes), released on delete; the EndpointSlice controller.
+ * Other controllers register the same way as they arrive.
  */
 import { expandWorkloads } from "../api/index.js";
 import { cidrSize, formatCidr, parseCidr } from "../ipam/cidr.js";
 import { NodeCidrAllocator } from "../ipam/node-cidrs.js";
 import { UserError } from "../util/errors.js";
+import { EndpointSliceController } from "./controllers/endpointslice-controller.js";
+import { ServiceAllocations } from "./controllers/service-allocation.js";
 import { schedulePod } from "./scheduler.js";
 import { Store } from "./store.js";
 import { CLUSTER_SCOPED, type KObject, keyOf, objectKey } from "./types.js";
@@ -20,6 +24,10 @@ import { CLUSTER_SCOPED, type KObject, keyOf, objectKey } from "./types.js";
 export interface ControlPlaneConfig {
   podSubnet: string;
   nodeCIDRMaskSize: number;
+  /** ClusterIP range (default 10.96.0.0/12). */
+  serviceSubnet?: string;
+  /** NodePort range "FIRST-LAST" (default 30000-32767). */
+  nodePortRange?: string;
 }
 
 export interface ObjectRef {
@@ -45,10 +53,15 @@ function stripStatus(o: KObject): KObject {
 export class ControlPlane {
   readonly store = new Store();
   private readonly nodeCidrs: NodeCidrAllocator;
+  private services: ServiceAllocations;
+  readonly endpointSlices: EndpointSliceController;
   private scheduling = false;
 
   constructor(readonly config: ControlPlaneConfig) {
     this.nodeCidrs = new NodeCidrAllocator(config.podSubnet, config.nodeCIDRMaskSize);
+    this.services = ServiceAllocations.create(config.serviceSubnet ?? "10.96.0.0/12", config.nodePortRange);
+    this.endpointSlices = new EndpointSliceController(this.store);
+    this.endpointSlices.start();
     for (const name of SYSTEM_NAMESPACES) {
       this.store.apply({
         apiVersion: "v1",
@@ -75,11 +88,13 @@ export class ControlPlane {
       sorted.filter((o) => o.kind === "Namespace").map((o) => o.metadata.name),
     );
     const trial = NodeCidrAllocator.fromJSON(this.nodeCidrs.toJSON());
+    const trialServices = this.services.clone();
     const admitted: KObject[] = [];
     for (const obj of sorted) {
       if (obj.kind === "Cluster") continue;
-      admitted.push(this.admit(stripStatus(obj), pendingNamespaces, trial));
+      admitted.push(this.admit(stripStatus(obj), pendingNamespaces, trial, trialServices));
     }
+    this.services = trialServices;
     // Admission passed for every object: commit.
     const results: Array<{ key: string; action: "created" | "configured" | "unchanged" }> = [];
     for (const obj of admitted) {
@@ -95,7 +110,12 @@ export class ControlPlane {
     return results;
   }
 
-  private admit(obj: KObject, pendingNamespaces: Set<string>, trialCidrs: NodeCidrAllocator): KObject {
+  private admit(
+    obj: KObject,
+    pendingNamespaces: Set<string>,
+    trialCidrs: NodeCidrAllocator,
+    trialServices: ServiceAllocations,
+  ): KObject {
     const where = `${obj.kind} ${obj.metadata.namespace ? `${obj.metadata.namespace}/` : ""}${obj.metadata.name}`;
     if (!CLUSTER_SCOPED.has(obj.kind)) {
       const ns = obj.metadata.namespace ?? "default";
@@ -116,6 +136,7 @@ export class ControlPlane {
         throw new UserError(`${where}: spec.podCIDR: ${(err as Error).message}`);
       }
     }
+    if (obj.kind === "Service") obj = trialServices.admit(obj, old);
     if (obj.kind === "Pod" && old) {
       // Pods are immutable but for metadata; a manifest without nodeName keeps the binding.
       const nextSpec = { ...obj.spec, nodeName: obj.spec?.nodeName ?? old.spec?.nodeName };
@@ -153,6 +174,7 @@ export class ControlPlane {
       for (const pod of this.ownedPods(obj)) this.deleteObject(pod);
       return;
     }
+    if (kind === "Service") this.services.release(obj);
     if (kind === "Node") {
       this.nodeCidrs.release(metadata.name);
       for (const pod of this.store.list("Pod"))
