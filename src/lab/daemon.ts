@@ -11,6 +11,7 @@ import { NodeAgent } from "../agent/node-agent.js";
 import { ControlPlane } from "../cluster/control-plane.js";
 import type { KObject } from "../cluster/types.js";
 import { formatIp, nthAddress, parseCidr } from "../ipam/cidr.js";
+import { kubernetesServiceIp } from "../ipam/cluster-ips.js";
 import { errorMessage } from "../util/errors.js";
 import { labApi } from "./daemon-api.js";
 import { LabNames, labPaths } from "./names.js";
@@ -23,6 +24,8 @@ export interface LabSpec {
   backend: string;
   podSubnet: string;
   serviceSubnet: string;
+  /** NodePort range "FIRST-LAST" (default 30000-32767). */
+  nodePortRange?: string;
   nodeCIDRMaskSize: number;
   underlaySubnet: string;
   mtu: number;
@@ -45,7 +48,12 @@ export class LabDaemon {
   constructor(readonly spec: LabSpec) {
     this.names = new LabNames(spec.name);
     this.paths = labPaths(spec.name);
-    this.cp = new ControlPlane({ podSubnet: spec.podSubnet, nodeCIDRMaskSize: spec.nodeCIDRMaskSize });
+    this.cp = new ControlPlane({
+      podSubnet: spec.podSubnet,
+      nodeCIDRMaskSize: spec.nodeCIDRMaskSize,
+      serviceSubnet: spec.serviceSubnet,
+      nodePortRange: spec.nodePortRange,
+    });
   }
 
   workloadHost(): WorkloadHostClient {
@@ -102,6 +110,26 @@ export class LabDaemon {
         spec: {},
       })),
     );
+    // The API server's own Service, at the first address of the service CIDR (kube-apiserver
+    // creates it; there is no API server in the lab, so it has no endpoints).
+    this.cp.apply([
+      {
+        apiVersion: "v1",
+        kind: "Service",
+        metadata: {
+          name: "kubernetes",
+          namespace: "default",
+          labels: { component: "apiserver", provider: "kubernetes" },
+        },
+        spec: {
+          type: "ClusterIP",
+          clusterIP: kubernetesServiceIp(this.spec.serviceSubnet),
+          ports: [{ name: "https", port: 443, protocol: "TCP", targetPort: 6443 }],
+          sessionAffinity: "None",
+          internalTrafficPolicy: "Cluster",
+        },
+      },
+    ]);
     this.cp.apply(this.spec.objects);
     await serveRpc(this.paths.socket, labApi(this));
   }
