@@ -58,7 +58,9 @@ export function httpGetOver(stream: Duplex, req: HttpGetRequest): Promise<HttpAn
     stream.on("data", (d: Buffer) => {
       if (buf.length < MAX_BYTES) buf = Buffer.concat([buf, d]);
       const answer = parse(buf, req.statusOnly ?? false);
-      if (answer) settle(() => resolve(answer));
+      if (answer && Number.isNaN(answer.status)) {
+        settle(() => reject(new NsSocketError("no-answer", "the answer is not HTTP")));
+      } else if (answer) settle(() => resolve(answer));
     });
     stream.on("end", () => {
       const answer = parse(Buffer.concat([buf, Buffer.from("\r\n\r\n")]), true);

@@ -62,6 +62,7 @@ export class PodWorkload {
   private readonly containers: PodContainer[];
   private wasReady = false;
   private silent = false;
+  private inTransition = false;
 
   constructor(
     readonly spec: WorkloadPodSpec,
@@ -87,7 +88,10 @@ export class PodWorkload {
         options,
       );
       runner.on("change", () => {
+        // Readiness follows the state first, so the one report below carries both.
+        this.inTransition = true;
         readiness.containerChanged();
+        this.inTransition = false;
         this.stateChanged(runner);
       });
       return { runner, readiness };
@@ -143,7 +147,7 @@ export class PodWorkload {
   }
 
   private readinessChanged(): void {
-    if (!this.silent) this.reportReadiness(this.status());
+    if (!this.silent && !this.inTransition) this.reportReadiness(this.status());
   }
 
   private reportReadiness(status: WorkloadPodStatus): void {
