@@ -26,7 +26,7 @@ export function machineInfo() {
 
 export function writeResults(
   name: string,
-  data: { machine: ReturnType<typeof machineInfo> } & object,
+  data: { machine: ReturnType<typeof machineInfo> } & Record<string, unknown>,
   title: string,
   markdownBody: string,
 ): void {

@@ -2,7 +2,9 @@
  * Loader for the native addon (native/netns_addon.c): sockets inside other network
  * namespaces and flock(2). Built by `npm ci` (scripts/build.mjs) into build/.
  */
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export interface NativeAddon {
@@ -18,7 +20,10 @@ let addon: NativeAddon | undefined;
 
 export function native(): NativeAddon {
   if (!addon) {
-    const path = fileURLToPath(new URL("../../../build/netns_addon.node", import.meta.url));
+    // From src/ (tsx) or dist/src/ (built): the addon sits in build/ at the package root.
+    let dir = dirname(fileURLToPath(import.meta.url));
+    while (!existsSync(join(dir, "package.json")) && dirname(dir) !== dir) dir = dirname(dir);
+    const path = join(dir, "build", "netns_addon.node");
     addon = createRequire(import.meta.url)(path) as NativeAddon;
   }
   return addon;
