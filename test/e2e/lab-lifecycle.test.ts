@@ -142,9 +142,15 @@ describe("lab lifecycle", () => {
     const out = await flatnetOk(["down", "--name", b]);
     assert.match(out, /removed/);
     assert.deepEqual(listNetns(`flatnet-${b}_`), []);
-    const procs = execFileSync("sh", ["-c", `pgrep -f 'daemon-main.js ${b} ' || true`], {
-      encoding: "utf8",
-    }).trim();
-    assert.equal(procs, "");
+    const leftovers = readdirSync("/proc")
+      .filter((d) => /^\d+$/.test(d))
+      .filter((d) => {
+        try {
+          return readFileSync(`/proc/${d}/cmdline`, "utf8").includes(`daemon-main.js\0${b}\0`);
+        } catch {
+          return false;
+        }
+      });
+    assert.deepEqual(leftovers, [], "no daemon of the lab survives");
   });
 });
