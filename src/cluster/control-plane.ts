@@ -224,6 +224,22 @@ export class ControlPlane {
       if (!this.store.get("Pod", pod.metadata.namespace, pod.metadata.name))
         this.store.apply(stripStatus(pod));
     }
+    // Status as the Deployment controller reports it (READY / UP-TO-DATE / AVAILABLE).
+    const pods = this.ownedPods(d).filter(
+      (p) => !p.metadata.deletionTimestamp && wantNames.has(p.metadata.name),
+    );
+    const ready = pods.filter((p) =>
+      (p.status?.conditions ?? []).some(
+        (c: { type: string; status: string }) => c.type === "Ready" && c.status === "True",
+      ),
+    ).length;
+    this.store.updateStatus("Deployment", d.metadata.namespace, d.metadata.name, {
+      observedGeneration: d.metadata.generation,
+      replicas: pods.length,
+      updatedReplicas: pods.length,
+      readyReplicas: ready,
+      availableReplicas: ready,
+    });
   }
 
   /** Bind unbound Pods to nodes with room; the others say why they wait. */
