@@ -50,6 +50,16 @@ function stripStatus(o: KObject): KObject {
   return rest as KObject;
 }
 
+/** What a user wrote: everything but status and server-set metadata (uid, resourceVersion...). */
+function userView(o: KObject): string {
+  const { status: _s, metadata, ...rest } = o;
+  const { name, namespace, labels, annotations } = metadata;
+  return JSON.stringify({
+    ...rest,
+    metadata: { name, namespace, labels: labels ?? {}, annotations: annotations ?? {} },
+  });
+}
+
 export class ControlPlane {
   readonly store = new Store();
   private readonly nodeCidrs: NodeCidrAllocator;
@@ -100,8 +110,7 @@ export class ControlPlane {
     for (const obj of admitted) {
       const old = this.store.get(obj.kind, obj.metadata.namespace, obj.metadata.name);
       if (obj.kind === "Node") this.nodeCidrs.allocate(obj.metadata.name, obj.spec?.podCIDR);
-      const same =
-        old && JSON.stringify(stripStatus({ ...old, metadata: obj.metadata })) === JSON.stringify(obj);
+      const same = old && userView(old) === userView(obj);
       const stored = this.store.apply(obj);
       if (stored.kind === "Deployment") this.reconcileDeployment(stored);
       results.push({ key: objectKey(obj), action: !old ? "created" : same ? "unchanged" : "configured" });
