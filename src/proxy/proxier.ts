@@ -1,0 +1,222 @@
+/**
+ * The service proxy of one node: watch Services and EndpointSlices, keep its own cache of
+ * them (as kube-proxy's informers do), mark changed Services dirty, and let one
+ * bounded-frequency loop program the node's table:
+ *  - the first sync, and any sync after a failure, is a full atomic resync of the table;
+ *  - every other sync plans the dirty Services only and sends one transaction with just the
+ *    elements that changed (plus a chain when an endpoint count first appears);
+ *  - then, best effort: stale UDP conntrack entries of those Services are deleted and
+ *    affinity entries that name removed endpoints are pruned.
+ * Events never do work themselves; syncs never overlap.
+ */
+import type { ClusterSource } from "../cluster/store.js";
+import type { KObject } from "../cluster/types.js";
+import { BoundedRunner } from "../util/bounded-runner.js";
+import { errorMessage } from "../util/errors.js";
+import { affinityTargets, staleAffinity, touchesAffinity } from "./affinity.js";
+import { type Conntrack, staleUdpEntries } from "./conntrack.js";
+import { ElementIndex } from "./element-index.js";
+import { type Element, serviceElements } from "./elements.js";
+import type { ProxyTable } from "./nft.js";
+import { renderDelta, renderFull } from "./render.js";
+import { AFFINITY_MAP, type RulesetConfig } from "./ruleset.js";
+import { SERVICE_NAME_LABEL, serviceView } from "./service-view.js";
+
+export interface ServiceProxyOptions {
+  source: ClusterSource;
+  node: string;
+  config: RulesetConfig;
+  table: ProxyTable;
+  conntrack: Conntrack;
+  log: (msg: string) => void;
+  minSyncIntervalMs?: number;
+  retryMs?: number;
+}
+
+export interface SyncStats {
+  kind: "full" | "partial";
+  services: number;
+  changes: number;
+  ms: number;
+}
+
+const keyOf = (o: KObject, name = o.metadata.name) => `${o.metadata.namespace ?? "default"}/${name}`;
+
+export class ServiceProxy {
+  private index = new ElementIndex();
+  private services = new Map<string, KObject>();
+  private slices = new Map<string, Map<string, KObject>>();
+  private dirty = new Set<string>();
+  private needFull = true;
+  private unwatch?: () => void;
+  private readonly runner: BoundedRunner;
+  /** Most recent syncs, newest last (bounded). */
+  readonly history: SyncStats[] = [];
+
+  constructor(private readonly o: ServiceProxyOptions) {
+    this.runner = new BoundedRunner(
+      () => this.sync(),
+      o.minSyncIntervalMs ?? 50,
+      o.retryMs ?? 1000,
+      (err) => o.log(`service proxy sync failed (a full resync follows): ${errorMessage(err)}`),
+    );
+  }
+
+  /** Watch, list, and run the first (full) sync; resolves once it is programmed. */
+  async start(): Promise<void> {
+    this.unwatch = this.o.source.watch((ev) => {
+      const obj = ev.object;
+      if (obj.kind === "Service") {
+        if (ev.type === "DELETED") this.services.delete(keyOf(obj));
+        else this.services.set(keyOf(obj), obj);
+        this.markDirty(keyOf(obj));
+      } else if (obj.kind === "EndpointSlice") {
+        const svc = obj.metadata.labels?.[SERVICE_NAME_LABEL];
+        if (!svc) return;
+        const k = keyOf(obj, svc);
+        let m = this.slices.get(k);
+        if (ev.type === "DELETED") m?.delete(obj.metadata.name);
+        else {
+          if (!m) {
+            m = new Map();
+            this.slices.set(k, m);
+          }
+          m.set(obj.metadata.name, obj);
+        }
+        if (m?.size === 0) this.slices.delete(k);
+        this.markDirty(k);
+      }
+    });
+    for (const s of this.o.source.list("Service")) this.services.set(keyOf(s), s);
+    for (const sl of this.o.source.list("EndpointSlice")) {
+      const svc = sl.metadata.labels?.[SERVICE_NAME_LABEL];
+      if (!svc) continue;
+      const k = keyOf(sl, svc);
+      if (!this.slices.has(k)) this.slices.set(k, new Map());
+      this.slices.get(k)!.set(sl.metadata.name, sl);
+    }
+    this.needFull = true;
+    this.runner.request();
+    await this.runner.settled();
+  }
+
+  stop(): void {
+    this.unwatch?.();
+    this.runner.stop();
+  }
+
+  /** Resolves when every change seen so far is programmed. */
+  settled(): Promise<void> {
+    return this.runner.settled();
+  }
+
+  /** Ask for a full resync (e.g. after someone else touched the table). */
+  resync(): void {
+    this.needFull = true;
+    this.runner.request();
+  }
+
+  private markDirty(key: string): void {
+    this.dirty.add(key);
+    this.runner.request();
+  }
+
+  private desired(key: string): Element[] {
+    const svc = this.services.get(key);
+    if (!svc) return [];
+    const view = serviceView(svc, [...(this.slices.get(key)?.values() ?? [])]);
+    for (const why of view.skipped) this.o.log(why);
+    return serviceElements(view.ports, this.o.node);
+  }
+
+  private record(stats: SyncStats): void {
+    this.history.push(stats);
+    if (this.history.length > 50) this.history.shift();
+  }
+
+  private async sync(): Promise<void> {
+    if (this.needFull) return this.fullSync();
+    const started = performance.now();
+    const keys = [...this.dirty];
+    this.dirty.clear();
+    const updates = new Map(keys.map((k) => [k, this.desired(k)] as const));
+    const plan = this.index.plan(updates);
+    for (const c of plan.conflicts) this.o.log(`service proxy: conflict: ${c}`);
+    const script = renderDelta(this.o.config, plan);
+    const before = new Map(keys.map((k) => [k, this.index.elementsOf(k)] as const));
+    if (script !== "") {
+      try {
+        await this.o.table.apply(script);
+      } catch (err) {
+        this.needFull = true;
+        throw err;
+      }
+    }
+    this.index.commit(plan);
+    this.record({
+      kind: "partial",
+      services: keys.length,
+      changes: plan.changes.length,
+      ms: performance.now() - started,
+    });
+    let affinity = false;
+    for (const [k, next] of updates) {
+      const prev = before.get(k) ?? [];
+      for (const d of staleUdpEntries(prev, next)) {
+        await this.o.conntrack
+          .delete(d)
+          .catch((e) => this.o.log(`conntrack cleanup for ${k}: ${errorMessage(e)}`));
+      }
+      affinity ||= touchesAffinity(prev, next);
+    }
+    if (affinity) await this.pruneAffinity();
+  }
+
+  private async fullSync(): Promise<void> {
+    const started = performance.now();
+    this.dirty.clear();
+    const fresh = new ElementIndex();
+    const plan = fresh.plan(new Map([...this.services.keys()].map((k) => [k, this.desired(k)] as const)));
+    for (const c of plan.conflicts) this.o.log(`service proxy: conflict: ${c}`);
+    fresh.commit(plan);
+    const existing = await this.o.table.objects();
+    const effective = fresh.effective();
+    try {
+      await this.o.table.apply(renderFull(this.o.config, effective, fresh.chains(), existing));
+    } catch (err) {
+      if (!existing) throw err;
+      this.o.log(`service proxy: the existing table cannot be reused (${errorMessage(err)}); recreating it`);
+      await this.o.table.apply(
+        renderFull(this.o.config, effective, fresh.chains(), existing, { recreate: true }),
+      );
+    }
+    this.index = fresh;
+    this.needFull = false;
+    this.record({
+      kind: "full",
+      services: this.services.size,
+      changes: plan.changes.length,
+      ms: performance.now() - started,
+    });
+    await this.pruneAffinity();
+  }
+
+  private async pruneAffinity(): Promise<void> {
+    try {
+      const entries = await this.o.table.mapElements(AFFINITY_MAP);
+      if (entries.length === 0) return;
+      const stale = staleAffinity(entries, affinityTargets(this.index.effective()));
+      if (stale.length === 0) return;
+      const script = stale
+        .map((k) => `delete element ip ${this.o.config.table} ${AFFINITY_MAP} { ${k} }`)
+        .join("\n");
+      // One transaction per entry would be slow; one for all fails if one expired meanwhile, so
+      // fall back to entry by entry then.
+      await this.o.table.apply(`${script}\n`).catch(async () => {
+        for (const line of script.split("\n")) await this.o.table.apply(`${line}\n`).catch(() => undefined);
+      });
+    } catch (err) {
+      this.o.log(`service proxy: affinity cleanup: ${errorMessage(err)}`);
+    }
+  }
+}

@@ -1,0 +1,175 @@
+// The nft text the proxy sends: the skeleton, a full load, deltas, resync over an existing
+// table, and that the fake kernel accepts exactly what the real one would (ordering, refs).
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { ElementIndex } from "./element-index.js";
+import { serviceElements } from "./elements.js";
+import { FakeProxyTable } from "./nft-fake.js";
+import { renderDelta, renderFull } from "./render.js";
+import type { EndpointInfo, ServicePortInfo } from "./service-view.js";
+
+const cfg = {
+  table: "flatnet-proxy",
+  clusterCIDR: "10.244.0.0/16",
+  serviceCIDR: "10.96.0.0/12",
+  masqueradeMark: 0x4000,
+};
+const ep = (ip: string): EndpointInfo => ({
+  ip,
+  port: 8080,
+  nodeName: "n1",
+  ready: true,
+  serving: true,
+  terminating: false,
+});
+const web = (eps: EndpointInfo[]): ServicePortInfo => ({
+  service: "d/web",
+  portName: "",
+  protocol: "TCP",
+  clusterIP: "10.96.0.5",
+  port: 80,
+  externalLocal: false,
+  internalLocal: false,
+  endpoints: eps,
+});
+
+const SKELETON = `add table ip flatnet-proxy
+flush table ip flatnet-proxy
+add map ip flatnet-proxy service-ips { type ipv4_addr . inet_proto . inet_service : verdict; }
+add map ip flatnet-proxy service-nodeports { type inet_proto . inet_service : verdict; }
+add map ip flatnet-proxy cluster-endpoints-tcp { typeof ip daddr . tcp dport . numgen random mod 1 : ip daddr . tcp dport; }
+add map ip flatnet-proxy cluster-endpoints-udp { typeof ip daddr . udp dport . numgen random mod 1 : ip daddr . udp dport; }
+add map ip flatnet-proxy nodeport-endpoints-tcp { typeof tcp dport . numgen random mod 1 : ip daddr . tcp dport; }
+add map ip flatnet-proxy nodeport-endpoints-udp { typeof udp dport . numgen random mod 1 : ip daddr . udp dport; }
+add set ip flatnet-proxy nodeports-masquerade { type inet_proto . inet_service; }
+add map ip flatnet-proxy no-endpoint-services { type ipv4_addr . inet_proto . inet_service : verdict; }
+add map ip flatnet-proxy no-endpoint-nodeports { type inet_proto . inet_service : verdict; }
+add map ip flatnet-proxy affinity-services { type ipv4_addr . inet_proto . inet_service : verdict; }
+add map ip flatnet-proxy affinity-nodeports { type inet_proto . inet_service : verdict; }
+add set ip flatnet-proxy hairpin { type ipv4_addr . ipv4_addr; }
+add map ip flatnet-proxy affinity { type ipv4_addr . ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service; flags dynamic,timeout; size 262144; }
+add chain ip flatnet-proxy reject-packet
+add chain ip flatnet-proxy endpoints-check
+add chain ip flatnet-proxy filter-prerouting { type filter hook prerouting priority dstnat - 10; policy accept; }
+add chain ip flatnet-proxy filter-output { type filter hook output priority -110; policy accept; }
+add chain ip flatnet-proxy services
+add chain ip flatnet-proxy node-ports
+add chain ip flatnet-proxy nat-prerouting { type nat hook prerouting priority dstnat; policy accept; }
+add chain ip flatnet-proxy nat-output { type nat hook output priority -100; policy accept; }
+add chain ip flatnet-proxy nat-postrouting { type nat hook postrouting priority srcnat; policy accept; }
+add rule ip flatnet-proxy reject-packet reject
+add rule ip flatnet-proxy endpoints-check ip daddr . meta l4proto . th dport vmap @no-endpoint-services
+add rule ip flatnet-proxy endpoints-check fib daddr type local ip daddr != 127.0.0.0/8 meta l4proto . th dport vmap @no-endpoint-nodeports
+add rule ip flatnet-proxy filter-prerouting ct state new jump endpoints-check
+add rule ip flatnet-proxy filter-output ct state new jump endpoints-check
+add rule ip flatnet-proxy services ip daddr . meta l4proto . th dport vmap @service-ips
+add rule ip flatnet-proxy services fib daddr type local ip daddr != 127.0.0.0/8 jump node-ports
+add rule ip flatnet-proxy node-ports meta l4proto . th dport @nodeports-masquerade meta mark set meta mark | 0x4000
+add rule ip flatnet-proxy node-ports meta l4proto . th dport vmap @service-nodeports
+add rule ip flatnet-proxy nat-prerouting jump services
+add rule ip flatnet-proxy nat-output jump services
+add rule ip flatnet-proxy nat-postrouting ct status dnat meta l4proto tcp ct original ip daddr . meta l4proto . ct original proto-dst vmap @affinity-services
+add rule ip flatnet-proxy nat-postrouting ct status dnat meta l4proto tcp ct original ip daddr != 10.96.0.0/12 meta l4proto . ct original proto-dst vmap @affinity-nodeports
+add rule ip flatnet-proxy nat-postrouting ct status dnat meta l4proto udp ct original ip daddr . meta l4proto . ct original proto-dst vmap @affinity-services
+add rule ip flatnet-proxy nat-postrouting ct status dnat meta l4proto udp ct original ip daddr != 10.96.0.0/12 meta l4proto . ct original proto-dst vmap @affinity-nodeports
+add rule ip flatnet-proxy nat-postrouting meta mark & 0x4000 == 0x4000 meta mark set meta mark & 0xffffbfff masquerade
+add rule ip flatnet-proxy nat-postrouting ct status dnat ip saddr . ip daddr @hairpin masquerade
+`;
+
+function indexWith(ports: ServicePortInfo[]): ElementIndex {
+  const idx = new ElementIndex();
+  idx.commit(idx.plan(new Map([["d/web", serviceElements(ports, "n1")]])));
+  return idx;
+}
+
+describe("renderFull", () => {
+  it("an empty cluster is the skeleton: declarations, static chains, then their rules", () => {
+    assert.equal(renderFull(cfg, new Map(), [], undefined), SKELETON);
+  });
+
+  it("adds the chains for endpoint counts in use, then the elements", () => {
+    const idx = indexWith([web([ep("10.244.1.2"), ep("10.244.1.3")])]);
+    const text = renderFull(cfg, idx.effective(), idx.chains(), undefined);
+    assert.ok(text.startsWith(SKELETON.split("add rule")[0]!.replace(/\n$/, "")));
+    assert.match(text, /^add chain ip flatnet-proxy cluster-ip-2$/m);
+    assert.match(
+      text,
+      /^add rule ip flatnet-proxy cluster-ip-2 meta l4proto tcp dnat ip to ip daddr \. tcp dport \. numgen random mod 2 map @cluster-endpoints-tcp$/m,
+    );
+    assert.ok(
+      text.endsWith(
+        [
+          "add element ip flatnet-proxy service-ips { 10.96.0.5 . tcp . 80 : goto cluster-ip-2 }",
+          "add element ip flatnet-proxy cluster-endpoints-tcp { 10.96.0.5 . 80 . 0 : 10.244.1.2 . 8080, 10.96.0.5 . 80 . 1 : 10.244.1.3 . 8080 }",
+          "add element ip flatnet-proxy hairpin { 10.244.1.2 . 10.244.1.2, 10.244.1.3 . 10.244.1.3 }",
+          "",
+        ].join("\n"),
+      ),
+    );
+  });
+
+  it("over an existing table: flushes Service sets (not affinity) and deletes stale chains and sets", () => {
+    const text = renderFull(cfg, new Map(), [], {
+      chains: ["services", "cluster-ip-7"],
+      sets: ["service-ips", "affinity", "old-set"],
+    });
+    assert.match(text, /^flush map ip flatnet-proxy service-ips$/m);
+    assert.doesNotMatch(text, /flush map ip flatnet-proxy affinity/);
+    assert.match(text, /^delete chain ip flatnet-proxy cluster-ip-7$/m);
+    assert.doesNotMatch(text, /delete chain ip flatnet-proxy services/);
+    assert.match(text, /^delete set ip flatnet-proxy old-set$/m);
+    const recreate = renderFull(cfg, new Map(), [], { chains: [], sets: [] }, { recreate: true });
+    assert.ok(
+      recreate.startsWith(
+        "add table ip flatnet-proxy\ndelete table ip flatnet-proxy\nadd table ip flatnet-proxy\n",
+      ),
+    );
+  });
+});
+
+describe("renderDelta", () => {
+  it("an endpoint going away: only its elements, the count chain swapped", () => {
+    const idx = indexWith([web([ep("10.244.1.2"), ep("10.244.1.3")])]);
+    const plan = idx.plan(new Map([["d/web", serviceElements([web([ep("10.244.1.2")])], "n1")]]));
+    assert.equal(
+      renderDelta(cfg, plan),
+      [
+        "add chain ip flatnet-proxy cluster-ip-1",
+        "add rule ip flatnet-proxy cluster-ip-1 ip saddr != 10.244.0.0/16 meta mark set meta mark | 0x4000",
+        "add rule ip flatnet-proxy cluster-ip-1 dnat ip to ip saddr . ip daddr . meta l4proto . th dport map @affinity",
+        "add rule ip flatnet-proxy cluster-ip-1 meta l4proto tcp dnat ip to ip daddr . tcp dport . numgen random mod 1 map @cluster-endpoints-tcp",
+        "add rule ip flatnet-proxy cluster-ip-1 meta l4proto udp dnat ip to ip daddr . udp dport . numgen random mod 1 map @cluster-endpoints-udp",
+        "delete element ip flatnet-proxy service-ips { 10.96.0.5 . tcp . 80 }",
+        "delete element ip flatnet-proxy cluster-endpoints-tcp { 10.96.0.5 . 80 . 1 }",
+        "delete element ip flatnet-proxy hairpin { 10.244.1.3 . 10.244.1.3 }",
+        "add element ip flatnet-proxy service-ips { 10.96.0.5 . tcp . 80 : goto cluster-ip-1 }",
+        "delete chain ip flatnet-proxy cluster-ip-2",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("nothing changed: nothing to send", () => {
+    const idx = indexWith([web([ep("10.244.1.2")])]);
+    assert.equal(
+      renderDelta(cfg, idx.plan(new Map([["d/web", serviceElements([web([ep("10.244.1.2")])], "n1")]]))),
+      "",
+    );
+  });
+
+  it("the fake kernel accepts full then delta, and ends where a fresh full load ends", async () => {
+    const fake = new FakeProxyTable();
+    const idx = indexWith([web([ep("10.244.1.2"), ep("10.244.1.3")])]);
+    await fake.apply(renderFull(cfg, idx.effective(), idx.chains(), undefined));
+    const plan = idx.plan(new Map([["d/web", serviceElements([web([ep("10.244.1.9")])], "n1")]]));
+    await fake.apply(renderDelta(cfg, plan));
+    idx.commit(plan);
+    const fresh = new FakeProxyTable();
+    await fresh.apply(renderFull(cfg, idx.effective(), idx.chains(), undefined));
+    assert.equal(fake.dump(), fresh.dump());
+    assert.deepEqual(
+      [...fake.elements("cluster-endpoints-tcp")],
+      [["10.96.0.5 . 80 . 0", "10.244.1.9 . 8080"]],
+    );
+  });
+});
