@@ -3,6 +3,7 @@
  * one line and an exit code (a stack trace only for bugs).
  */
 import { errorMessage, UserError } from "../util/errors.js";
+import { analyze } from "./analyze.js";
 import { apply, del } from "./apply.js";
 import { doctor } from "./doctor.js";
 import { down } from "./down.js";
@@ -20,6 +21,7 @@ const commands: Record<string, [Command, string]> = {
   get: [get, "list objects of the lab (pods, nodes, services, ...)"],
   exec: [exec, "run a command in a pod, a node or the external client"],
   probe: [probe, "measure pod-to-pod reachability on the live lab"],
+  analyze: [analyze, "compute pod-to-pod reachability from manifests, offline"],
   down: [down, "remove a lab and everything it made"],
   doctor: [doctor, "check this machine for what labs need"],
 };

@@ -4,7 +4,7 @@
  * 81, the human table, Deployments and status.podIP, --diff, and bad input.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
@@ -71,11 +71,16 @@ describe("flatnet analyze", () => {
     assert.deepEqual(Object.keys(m.allowed), E2E_KEYS);
     for (const from of E2E_KEYS) assert.deepEqual(Object.keys(m.allowed[from]!), E2E_KEYS);
     assert.ok(Object.values(m.allowed).every((row) => Object.values(row).every((v) => v === true)));
-    const dir = JSON.parse(await flatnetOk(["analyze", "-f", POLICY_FIXTURES, "-o", "json"])) as {
+    const dir = join(tmp, "dir");
+    mkdirSync(join(dir, "nested"), { recursive: true });
+    copyFileSync(TOPOLOGY, join(dir, "topology.yaml"));
+    copyFileSync(join(POLICY_FIXTURES, "cases", "deny-all-ingress.yaml"), join(dir, "nested", "policy.yaml"));
+    writeFileSync(join(dir, "notes.txt"), "not a manifest");
+    const fromDir = JSON.parse(await flatnetOk(["analyze", "-f", dir, "-o", "json"])) as {
       matrices: MatrixJson[];
     };
-    // The directory holds every case at once: x/a is isolated by several of them.
-    assert.equal(dir.matrices[0]!.allowed["y/c"]!["x/a"], false);
+    assert.equal(fromDir.matrices[0]!.allowed["y/c"]!["x/a"], false);
+    assert.equal(fromDir.matrices[0]!.allowed["x/a"]!["y/c"], true);
   });
 
   test("human output is the probe table", async () => {
