@@ -4,6 +4,7 @@
  * or from the node), the UDP protocol, and sockets gone after removePod.
  */
 import assert from "node:assert/strict";
+import { readdirSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { WorkloadHost } from "../../src/lab/workload/host.js";
 import { inNs, makeTestNode, type TestNode } from "./workload-fixture.js";
@@ -12,10 +13,13 @@ describe("workload built-in server", () => {
   let t: TestNode;
   let host: WorkloadHost;
   let uid: string;
+  let fdsBefore = 0;
+  const openFds = () => readdirSync("/proc/self/fd").length;
 
   before(async () => {
     t = await makeTestNode(2);
     host = new WorkloadHost();
+    fdsBefore = openFds();
     const spec = t.podSpec(0, "web-0", {
       containers: [
         {
@@ -99,18 +103,61 @@ describe("workload built-in server", () => {
   });
 
   it("answers the UDP protocol: hostname, clientip, echo, unknown", async () => {
-    const udp = (msg: string) =>
-      inNs(t.pods[1]!.name, ["sh", "-c", `printf '%s' "$0" | nc -u -w 1 -p 40000 10.250.0.2 53`, msg]);
-    assert.equal(await udp("hostname"), "web-0");
-    assert.equal(await udp("clientip"), "10.250.0.3:40000");
-    assert.equal(await udp("echo x y"), "x y");
-    assert.match(await udp("bogus"), /unknown command/);
+    // nc waits out its -w idle time after the answer: all four at once, each from its own port.
+    const udp = (msg: string, srcPort: number) =>
+      inNs(t.pods[1]!.name, ["sh", "-c", `printf '%s' "$0" | nc -u -w 1 -p ${srcPort} 10.250.0.2 53`, msg]);
+    const answers = await Promise.all([
+      udp("hostname", 40000),
+      udp("clientip", 40001),
+      udp("echo x y", 40002),
+      udp("bogus", 40003),
+    ]);
+    assert.equal(answers[0], "web-0");
+    assert.equal(answers[1], "10.250.0.3:40001");
+    assert.equal(answers[2], "x y");
+    assert.match(answers[3]!, /unknown command/);
+  });
+
+  it("serves a dual-stack pod on IPv4 and IPv6 with the peer's own address", async () => {
+    const spec = t.podSpec(1, "dual-0", {
+      podIPs: [t.pods[1]!.ip, t.pods[1]!.ip6],
+      containers: [{ name: "web", ports: [{ containerPort: 80 }, { containerPort: 53, protocol: "UDP" }] }],
+    });
+    await host.addPod(spec);
+    try {
+      const from = t.pods[0]!.name;
+      const get = (url: string) => inNs(from, ["curl", "-sS", "-g", "-m", "3", url]);
+      assert.match(await get("http://[fd00:250::3]/clientip"), /^\[fd00:250::2\]:\d+$/);
+      assert.match(
+        await get("http://10.250.0.3/clientip"),
+        /^10\.250\.0\.2:\d+$/,
+        "IPv4 peers shown as IPv4",
+      );
+      const results = await host.probe([
+        { fromNetnsPath: t.pods[0]!.path, toIp: "fd00:250::3", port: 53, protocol: "UDP" },
+        { fromNetnsPath: t.pods[0]!.path, toIp: "10.250.0.3", port: 53, protocol: "UDP" },
+        {
+          fromNetnsPath: t.pods[0]!.path,
+          toIp: "fd00:250::3",
+          port: 80,
+          protocol: "TCP",
+          readHostname: true,
+        },
+      ]);
+      assert.deepEqual(
+        results.map((r) => r.answeredBy),
+        ["dual-0", "dual-0", "dual-0"],
+      );
+    } finally {
+      await host.removePod(spec.uid);
+    }
   });
 
   it("closes the pod's sockets on removePod", async () => {
     assert.equal(await host.removePod(uid), true);
     const listening = await inNs(t.pods[0]!.name, ["ss", "-Hlntu"]);
     assert.equal(listening.trim(), "", `sockets left in the pod namespace: ${listening}`);
+    assert.equal(openFds(), fdsBefore, "the host holds no descriptor of the pod");
     assert.equal(await host.removePod(uid), false);
     assert.deepEqual(await host.listPods(), []);
   });

@@ -1,7 +1,7 @@
 /**
  * A tiny node for the workload tests, made only of namespaces this test owns
- * (`flatnet-t<id>-...`): a "node" namespace with a bridge (10.250.0.1/24) and pod
- * namespaces on it (eth0 10.250.0.2, .3, ...), like a node with its pods but without the
+ * (`flatnet-t<id>-...`): a "node" namespace with a bridge (10.250.0.1/24, fd00:250::1/64)
+ * and pod namespaces on it (eth0 10.250.0.2 / fd00:250::2, .3, ...), like a node with its pods but without the
  * CNI plugin. Nothing touches the root namespace; cleanup() kills what a failed test left
  * running in these namespaces, removes every namespace (their links go with them) and the
  * logs directory, and is safe to call twice.
@@ -18,6 +18,7 @@ export interface TestNs {
   name: string;
   path: string;
   ip: string;
+  ip6: string;
 }
 
 export interface TestNode {
@@ -33,11 +34,17 @@ export interface TestNode {
 export async function makeTestNode(podCount: number): Promise<TestNode> {
   const id = `flatnet-t${randomBytes(3).toString("hex")}`;
   const logsRoot = mkdtempSync(join(tmpdir(), `${id}-logs-`));
-  const node: TestNs = { name: `${id}-node`, path: netnsPath(`${id}-node`), ip: "10.250.0.1" };
+  const node: TestNs = {
+    name: `${id}-node`,
+    path: netnsPath(`${id}-node`),
+    ip: "10.250.0.1",
+    ip6: "fd00:250::1",
+  };
   const pods: TestNs[] = Array.from({ length: podCount }, (_, i) => ({
     name: `${id}-p${i}`,
     path: netnsPath(`${id}-p${i}`),
     ip: `10.250.0.${i + 2}`,
+    ip6: `fd00:250::${i + 2}`,
   }));
   const cleanup = async () => {
     for (const ns of listNetns(id)) {
@@ -57,6 +64,7 @@ export async function makeTestNode(podCount: number): Promise<TestNode> {
     await createNetns(node.name);
     await run(["ip", "link", "add", "br0", "type", "bridge"], { netns: node.name });
     await run(["ip", "addr", "add", `${node.ip}/24`, "dev", "br0"], { netns: node.name });
+    await run(["ip", "addr", "add", `${node.ip6}/64`, "dev", "br0", "nodad"], { netns: node.name });
     await run(["ip", "link", "set", "br0", "up"], { netns: node.name });
     for (const [i, pod] of pods.entries()) {
       await createNetns(pod.name);
@@ -68,6 +76,7 @@ export async function makeTestNode(podCount: number): Promise<TestNode> {
       );
       await run(["ip", "link", "set", `veth${i}`, "master", "br0", "up"], { netns: node.name });
       await run(["ip", "addr", "add", `${pod.ip}/24`, "dev", "eth0"], { netns: pod.name });
+      await run(["ip", "addr", "add", `${pod.ip6}/64`, "dev", "eth0", "nodad"], { netns: pod.name });
       await run(["ip", "link", "set", "eth0", "up"], { netns: pod.name });
       await run(["ip", "route", "add", "default", "via", node.ip], { netns: pod.name });
     }
