@@ -93,7 +93,7 @@ export class FakeProxyTable implements ProxyTable {
     return t ? { chains: [...t.chains.keys()], sets: [...t.sets.keys()] } : undefined;
   }
 
-  async mapElements(map: string): Promise<MapElement[]> {
+  async listElements(map: string): Promise<MapElement[]> {
     const set = this.state.tables.get(this.tableName())?.sets.get(map);
     return [...(set?.elements ?? [])].map(([k, v]) => ({
       key: k.split(" . "),

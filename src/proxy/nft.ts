@@ -6,6 +6,7 @@
  */
 import { CommandError, run } from "../kernel/exec.js";
 import type { ExistingObjects } from "./render.js";
+import { DECLARATIONS } from "./ruleset.js";
 
 export interface MapElement {
   /** Key fields as nft prints them, e.g. ["10.244.1.2", "10.96.0.7", "tcp", "80"]. */
@@ -18,14 +19,21 @@ export interface ProxyTable {
   apply(script: string): Promise<void>;
   /** Names of the table's chains and sets; undefined when the table does not exist. */
   objects(): Promise<ExistingObjects | undefined>;
-  /** The elements of one map (for the live affinity map). */
-  mapElements(map: string): Promise<MapElement[]>;
+  /** The elements of one map or set (the live affinity map; tests). */
+  listElements(name: string): Promise<MapElement[]>;
 }
 
 type Json = Record<string, unknown>;
 
 function fieldText(v: unknown): string {
   if (typeof v === "string" || typeof v === "number") return String(v);
+  // Verdicts: {"goto": {"target": "x"}}, {"jump": {...}}, {"drop": null}, {"accept": null}.
+  if (v && typeof v === "object") {
+    const [verb, arg] = Object.entries(v as Json)[0] ?? [];
+    if ((verb === "goto" || verb === "jump") && arg && typeof arg === "object")
+      return `${verb} ${(arg as Json).target}`;
+    if ((verb === "drop" || verb === "accept" || verb === "return") && arg === null) return verb;
+  }
   if (v && typeof v === "object" && "prefix" in (v as Json)) {
     const p = (v as { prefix: { addr: string; len: number } }).prefix;
     return `${p.addr}/${p.len}`;
@@ -94,10 +102,11 @@ export class NftProxyTable implements ProxyTable {
     }
   }
 
-  async mapElements(map: string): Promise<MapElement[]> {
+  async listElements(name: string): Promise<MapElement[]> {
+    const kind = DECLARATIONS[name]?.kind ?? "map";
     try {
       return parseMapElements(
-        await run(["nft", "-j", "list", "map", "ip", this.table, map], { netns: this.netns }),
+        await run(["nft", "-j", "list", kind, "ip", this.table, name], { netns: this.netns }),
       );
     } catch (e) {
       if (missing(e)) return [];

@@ -203,7 +203,7 @@ export class ServiceProxy {
 
   private async pruneAffinity(): Promise<void> {
     try {
-      const entries = await this.o.table.mapElements(AFFINITY_MAP);
+      const entries = await this.o.table.listElements(AFFINITY_MAP);
       if (entries.length === 0) return;
       const stale = staleAffinity(entries, affinityTargets(this.index.effective()));
       if (stale.length === 0) return;
