@@ -71,6 +71,11 @@ function main(): void {
     );
   });
   process.on("disconnect", () => void exit(0));
+  // A bug must not strand the pods' processes: report it, stop everything, exit non-zero.
+  process.on("uncaughtException", (err) => {
+    console.error(`host-main: ${err.stack ?? err.message}`);
+    void exit(1);
+  });
   process.on("SIGTERM", () => void exit(0));
   process.on("SIGINT", () => void exit(0));
   send({ kind: "hello", pid: process.pid });

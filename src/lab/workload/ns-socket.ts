@@ -68,14 +68,17 @@ export function tcpConnectFrom(
       sock.destroy();
       reject(new NsSocketError("timeout", `TCP connect to ${ip}:${port} timed out after ${timeoutMs} ms`));
     }, timeoutMs);
-    sock.once("error", (err) => {
+    const onError = (err: Error) => {
       clearTimeout(timer);
       sock.destroy();
       reject(new NsSocketError(classifySocketError(err), `TCP connect to ${ip}:${port}: ${err.message}`));
-    });
+    };
+    sock.once("error", onError);
     sock.connect(port, ip, () => {
       clearTimeout(timer);
-      sock.removeAllListeners("error");
+      sock.removeListener("error", onError);
+      // The caller adds its own handlers; a late reset must never be an unhandled 'error'.
+      sock.on("error", () => {});
       resolve(sock);
     });
   });
@@ -102,6 +105,7 @@ export function udpConnectFrom(nsPath: string, ip: string, port: number): Promis
     sock.bind({ fd }, () => {
       sock.connect(port, ip, () => {
         sock.removeListener("error", fail);
+        sock.on("error", () => {});
         resolve(sock);
       });
     });
