@@ -1,13 +1,16 @@
 /**
  * A node agent: everything one node runs, parameterised by the node and bound to its network
  * namespace. Composition root for the node's loops: the pod-network backend (routes, VXLAN,
- * FDB to peers), the CNI configuration and fast path, and kubelet-lite. On a real cluster
- * the same pieces would run as a DaemonSet; the lab hosts one agent per node in its daemon.
+ * FDB to peers), the service proxy, the CNI configuration and fast path, and kubelet-lite.
+ * On a real cluster the same pieces would run as a DaemonSet; the lab hosts one agent per node
+ * in its daemon.
  */
 import type { Store } from "../cluster/store.js";
 import type { KObject } from "../cluster/types.js";
 import { nodeConfList, readNodeConfList, writeNodeConfList } from "../lab/cni-config.js";
 import type { LabNames, LabPaths } from "../lab/names.js";
+import { startNodeProxy } from "../proxy/node-proxy.js";
+import type { ServiceProxy } from "../proxy/proxier.js";
 import { errorMessage } from "../util/errors.js";
 import { Kubelet, type WorkloadRuntime } from "./kubelet.js";
 import type { DnsSettings } from "./pod-files.js";
@@ -26,6 +29,8 @@ export interface NodeAgentOptions {
   cniPath: string[];
   workloads: WorkloadRuntime;
   dns: DnsSettings;
+  /** Run the service proxy (ClusterIP/NodePort) with these ranges. */
+  services?: { clusterCIDR: string; serviceCIDR: string };
   startCniServer?: (socketPath: string, hostNetns: string) => Promise<{ close(): Promise<void> }>;
   log: (msg: string) => void;
 }
@@ -34,6 +39,7 @@ export class NodeAgent {
   readonly netns: string;
   private kubelet?: Kubelet;
   private podnet?: PodNetworkSync;
+  private proxy?: ServiceProxy;
   private cniServer?: { close(): Promise<void> };
 
   constructor(private readonly o: NodeAgentOptions) {
@@ -54,6 +60,17 @@ export class NodeAgent {
       log: (m) => o.log(`node ${o.node}: ${m}`),
     });
     await this.podnet.start();
+    if (o.services) {
+      this.proxy = await startNodeProxy({
+        source: o.store,
+        node: o.node,
+        netns: this.netns,
+        clusterCIDR: o.services.clusterCIDR,
+        serviceCIDR: o.services.serviceCIDR,
+        uplink: "eth0",
+        log: (m) => o.log(`node ${o.node}: ${m}`),
+      });
+    }
     const confDir = o.paths.cniConfDir(o.node);
     let agentSocket: string | undefined;
     if (o.startCniServer) {
@@ -109,6 +126,7 @@ export class NodeAgent {
   async stop(): Promise<void> {
     await this.kubelet?.stop().catch((e) => this.o.log(`node ${this.o.node}: ${errorMessage(e)}`));
     this.podnet?.stop();
+    this.proxy?.stop();
     await this.cniServer?.close();
   }
 }

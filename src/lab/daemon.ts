@@ -160,6 +160,7 @@ export class LabDaemon {
         cniPath: process.env.FLATNET_CNI_PATH?.split(":") ?? [join(repoRoot, "bin"), "/usr/lib/cni"],
         workloads: this.workloads,
         dns: { clusterDNS: "10.96.0.10", clusterDomain: this.spec.dnsDomain, hostResolvConf: "" },
+        services: { clusterCIDR: this.spec.podSubnet, serviceCIDR: this.spec.serviceSubnet },
         log: (m) => this.log(m),
       });
       this.agents.set(name, agent);
