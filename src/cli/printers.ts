@@ -38,6 +38,36 @@ function servicePorts(o: KObject): string {
   return ports.map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ""}/${p.protocol ?? "TCP"}`).join(",");
 }
 
+/** kubectl: the external name, LoadBalancer ingress (else <pending>), externalIPs, else <none>. */
+function serviceExternalIP(o: KObject): string {
+  if (o.spec?.type === "ExternalName") return o.spec?.externalName ?? none;
+  const external = (o.spec?.externalIPs ?? []) as string[];
+  if (o.spec?.type === "LoadBalancer") {
+    const ingress = ((o.status?.loadBalancer?.ingress ?? []) as Array<{ ip?: string; hostname?: string }>)
+      .map((i) => i.ip ?? i.hostname ?? "")
+      .filter((x) => x !== "");
+    const all = [...ingress, ...external];
+    return all.length > 0 ? all.join(",") : "<pending>";
+  }
+  return external.length > 0 ? external.join(",") : none;
+}
+
+/** kubectl's EndpointSlice columns: "<unset>" when empty, at most 3 endpoints then "+ N more...". */
+function slicePorts(o: KObject): string {
+  const ports = (o.ports ?? []) as Array<{ port?: number }>;
+  if (ports.length === 0) return "<unset>";
+  return ports.map((p) => (p.port === undefined ? "<unset>" : String(p.port))).join(",");
+}
+
+function sliceEndpoints(o: KObject): string {
+  const addresses = ((o.endpoints ?? []) as Array<{ addresses?: string[] }>).flatMap(
+    (e) => e.addresses ?? [],
+  );
+  if (addresses.length === 0) return "<unset>";
+  const shown = addresses.slice(0, 3).join(",");
+  return addresses.length > 3 ? `${shown} + ${addresses.length - 3} more...` : shown;
+}
+
 function internalIP(o: KObject): string {
   return (o.status?.addresses ?? []).find((a: { type: string }) => a.type === "InternalIP")?.address ?? none;
 }
@@ -94,7 +124,7 @@ export function columnsFor(kind: string, wide: boolean): Columns {
           o.metadata.name,
           o.spec?.type ?? "ClusterIP",
           o.spec?.clusterIP ?? none,
-          o.spec?.type === "ExternalName" ? (o.spec?.externalName ?? none) : none,
+          serviceExternalIP(o),
           servicePorts(o),
           age(o.metadata.creationTimestamp),
           ...(wide ? [selector(o.spec?.selector)] : []),
@@ -117,9 +147,8 @@ export function columnsFor(kind: string, wide: boolean): Columns {
         row: (o) => [
           o.metadata.name,
           String(o.addressType ?? ""),
-          ((o.ports ?? []) as Array<{ port?: number }>).map((p) => String(p.port ?? "")).join(",") || none,
-          ((o.endpoints ?? []) as Array<{ addresses: string[] }>).flatMap((e) => e.addresses).join(",") ||
-            none,
+          slicePorts(o),
+          sliceEndpoints(o),
           age(o.metadata.creationTimestamp),
         ],
       };
