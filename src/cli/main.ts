@@ -10,6 +10,7 @@ import { down } from "./down.js";
 import { exec } from "./exec.js";
 import { get } from "./get.js";
 import { probe } from "./probe.js";
+import { trace } from "./trace.js";
 import { up } from "./up.js";
 
 type Command = (argv: string[]) => Promise<number>;
@@ -22,6 +23,7 @@ const commands: Record<string, [Command, string]> = {
   exec: [exec, "run a command in a pod, a node or the external client"],
   probe: [probe, "measure pod-to-pod reachability on the live lab"],
   analyze: [analyze, "compute pod-to-pod reachability from manifests, offline"],
+  trace: [trace, "explain one connection hop by hop (routes, overlay, policy)"],
   down: [down, "remove a lab and everything it made"],
   doctor: [doctor, "check this machine for what labs need"],
 };
