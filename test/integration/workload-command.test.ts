@@ -116,7 +116,7 @@ describe("workload command containers", () => {
     assert.equal(restarted.containerStatuses[0]!.lastState.terminated?.reason, "Error");
     assert.equal(restarted.phase, "Running");
     assert.ok(changes.includes("waiting") && changes.includes("running") && changes.includes("terminated"));
-    assert.ok(logOf(onFailure, "c").split("run").length - 1 >= 3, "every run appends to the log");
+    await waitFor("every run appending to the log", () => logOf(onFailure, "c").split("run").length - 1 >= 3);
     await host.removePod(onFailure.uid);
 
     const never = failing("Never", "never", 4);

@@ -101,7 +101,7 @@ describe("probe engine", () => {
       ],
       JSON.stringify(r, null, 1),
     );
-    assert.ok(took < 2000, `all at once: ${took} ms`);
+    assert.ok(took < 3000, `all at once: ${took} ms`);
     for (const x of r.slice(4, 6)) assert.ok(x.ms >= 790 && x.ms < 1500, `timeouts honoured: ${x.ms}`);
     assert.ok(r[2]!.ms < 200, `refused is fast: ${r[2]!.ms} ms`);
   });
@@ -149,6 +149,6 @@ describe("probe engine", () => {
       if (open) assert.equal(r.answeredBy, `pod-${t.pods.findIndex((p) => p.ip === ch.toIp)}`);
       else assert.equal(r.error, "timeout");
     });
-    assert.ok(took < 3000, `324 checks took ${took} ms`);
+    assert.ok(took < 5000, `324 checks took ${took} ms (goal: well under 10 s)`);
   });
 });
