@@ -25,7 +25,7 @@ import {
   type Protocol,
 } from "../policy/index.js";
 
-const { andInto, emptySet, fullSet, has, indices, orInto, setBit, transpose } = bitset;
+const { andInto, emptySet, fullSet, has, indices, orInto, setBit, transpose, transpose32 } = bitset;
 
 let nextId = 1;
 const ids = new WeakMap<object, number>();
@@ -78,22 +78,42 @@ export class ReachabilityMatrix {
   update(affected: Affected): void {
     this.egressMemo.clear();
     this.ingressMemo.clear();
-    const withIp = this.model.universe.withIp;
-    for (const d of indices(affected.ingress)) {
-      const sources = this.ingressOf(d);
-      this.ingress[d] = sources;
-      const target = has(this.targets, d);
-      for (let s = 0; s < this.n; s++) {
-        const admitted = has(sources, s);
-        setBit(this.admits[s]!, d, admitted);
-        const reach = target && has(withIp, s) && (s === d || (admitted && has(this.egress[s]!, d)));
-        setBit(this.rows[s]!, d, reach);
+    const changed = indices(affected.ingress);
+    for (const d of changed) this.ingress[d] = this.ingressOf(d);
+    // Rewrite the admits columns of the changed destinations a 32 x 32 block at a time: for
+    // each word of destinations touched, transpose their ingress rows chunk by chunk of
+    // sources and splice the changed bits in; then recompute that word of each source's row.
+    const masks = new Map<number, number>();
+    for (const d of changed) masks.set(d >>> 5, (masks.get(d >>> 5) ?? 0) | (1 << (d & 31)));
+    const block = new Uint32Array(32);
+    for (const [w, mask] of masks) {
+      for (let sw = 0; sw < this.everyone.length; sw++) {
+        for (let r = 0; r < 32; r++) block[r] = this.ingress[(w << 5) + r]?.[sw] ?? 0;
+        transpose32(block);
+        for (let c = 0; c < 32; c++) {
+          const s = (sw << 5) + c;
+          if (s >= this.n) break;
+          const a = this.admits[s]!;
+          a[w] = (a[w]! & ~mask) | (block[c]! & mask);
+          this.rows[s]![w] = this.rowWord(s, w);
+        }
       }
     }
     for (const s of indices(affected.egress)) {
       this.egress[s] = this.egressOf(s);
       this.rows[s] = this.row(s);
     }
+  }
+
+  /** Word w of source s's row. */
+  private rowWord(s: number, w: number): number {
+    if (!has(this.model.universe.withIp, s)) return 0;
+    let word = this.egress[s]![w]! & this.admits[s]![w]! & this.targets[w]!;
+    if (s >>> 5 === w) {
+      const bit = 1 << (s & 31);
+      word = (word & ~bit) | (this.targets[w]! & bit);
+    }
+    return word;
   }
 
   private row(s: number): Bitset {

@@ -17,7 +17,15 @@
  */
 import type { V1LabelSelector } from "@kubernetes/client-node";
 import { selectorMatches, selectsEverything } from "../api/selector.js";
-import { broadcast, type Cidr, canonicalIp, cidrContains, type IpFamily, parseIp } from "../ipam/cidr.js";
+import {
+  broadcast,
+  type Cidr,
+  canonicalIp,
+  cidrContains,
+  formatIp,
+  type IpFamily,
+  parseIp,
+} from "../ipam/cidr.js";
 import { UserError } from "../util/errors.js";
 import { type Bitset, emptySet, fromIndices, orInto, rangeSet } from "./bitset.js";
 import type { PolicyNamespace, PolicyPod, Protocol } from "./types.js";
@@ -87,7 +95,7 @@ export class PodUniverse {
       for (const text of pod.ips) {
         const ip = parseIp(text);
         this.ips.push({ family: ip.family, value: ip.value, pod: i });
-        this.byIp.set(canonicalIp(text), i);
+        this.byIp.set(formatIp(ip.family, ip.value), i);
       }
       if (pod.ips.length) withIp.push(i);
       for (const np of pod.namedPorts) {
