@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import net from "node:net";
 import { describe, it } from "node:test";
-import { httpGetOver } from "./http-over-socket.js";
+import { hostHeader, httpGetOver } from "./http-over-socket.js";
 
 /** A loopback server that answers every connection with `answer` (then closes, unless keepOpen). */
 async function withServer(answer: string, keepOpen: boolean, fn: (port: number) => Promise<void>) {
@@ -32,6 +32,12 @@ const connect = (port: number) =>
   });
 
 describe("httpGetOver", () => {
+  it("writes Host headers with bracketed IPv6 and an implied port 80", () => {
+    assert.equal(hostHeader("10.0.0.1", 80), "10.0.0.1");
+    assert.equal(hostHeader("10.0.0.1", 8080), "10.0.0.1:8080");
+    assert.equal(hostHeader("fd00::1", 8080), "[fd00::1]:8080");
+  });
+
   it("sends an HTTP/1.0 GET with Host and headers and reads a Content-Length body", async () => {
     const requests = await withServer(
       "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nweb-0",

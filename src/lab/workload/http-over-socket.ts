@@ -5,6 +5,7 @@
  * leave the namespace it was meant to start from. HTTP/1.0 makes the server close after the
  * answer, so the body ends with the stream (or at Content-Length).
  */
+import { isIPv6 } from "node:net";
 import type { Duplex } from "node:stream";
 import { NsSocketError } from "./ns-socket.js";
 
@@ -14,6 +15,12 @@ export interface HttpAnswer {
 }
 
 const MAX_BYTES = 64 * 1024;
+
+/** The Host header for host:port (IPv6 literals in brackets, port 80 implied). */
+export function hostHeader(host: string, port: number): string {
+  const h = isIPv6(host) ? `[${host}]` : host;
+  return port === 80 ? h : `${h}:${port}`;
+}
 
 export interface HttpGetRequest {
   host: string;

@@ -10,7 +10,7 @@ import type net from "node:net";
 import type { Duplex } from "node:stream";
 import tls from "node:tls";
 import type { V1Container, V1Probe } from "@kubernetes/client-node";
-import { httpGetOver } from "./http-over-socket.js";
+import { hostHeader, httpGetOver } from "./http-over-socket.js";
 import { tcpConnectFrom } from "./ns-socket.js";
 import { containerEnv, podExecArgv } from "./pod-exec.js";
 import { killGroup } from "./process-group.js";
@@ -47,7 +47,7 @@ async function httpGet(
   const path = probe.path || "/";
   try {
     const { status } = await httpGetOver(stream, {
-      host: port === 80 ? host : `${host}:${port}`,
+      host: hostHeader(host, port),
       path,
       headers,
       timeoutMs,

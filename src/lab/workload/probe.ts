@@ -10,7 +10,7 @@
  *    reply within the timeout; ICMP port/host unreachable surface as refused/unreachable.
  */
 import { performance } from "node:perf_hooks";
-import { httpGetOver } from "./http-over-socket.js";
+import { hostHeader, httpGetOver } from "./http-over-socket.js";
 import {
   classifySocketError,
   NsSocketError,
@@ -55,7 +55,7 @@ async function probeTcp(check: ProbeCheck, timeoutMs: number): Promise<Omit<Prob
   try {
     if (!check.readHostname) return { ok: true };
     const { status, body } = await httpGetOver(sock, {
-      host: check.toIp,
+      host: hostHeader(check.toIp, check.port),
       path: "/hostname",
       headers: { "User-Agent": "flatnet-probe" },
       timeoutMs,
