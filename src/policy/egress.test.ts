@@ -70,6 +70,20 @@ describe("egress", () => {
     assertReachability(emptyEgress, 80, "TCP", allAllowed(emptyEgress));
   });
 
+  test("egress: [] denies; [{}] and [{to: []}] allow every destination", () => {
+    const denied = modelOf([policy("x", "p", { podSelector: {}, policyTypes: ["Egress"], egress: [] })]);
+    assertReachability(
+      denied,
+      80,
+      "TCP",
+      allAllowed(denied).expect({ namespace: "x" }, {}, false).allowLoopback(),
+    );
+    for (const rule of [{}, { to: [] }, { to: [], ports: [] }]) {
+      const m = modelOf([policy("x", "p", { podSelector: {}, policyTypes: ["Egress"], egress: [rule] })]);
+      assertReachability(m, 80, "TCP", allAllowed(m));
+    }
+  });
+
   test("explicit policyTypes [Egress] ignores ingress rules", () => {
     const m = modelOf([
       policy("x", "p", {
