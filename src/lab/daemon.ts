@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import { NodeAgent } from "../agent/node-agent.js";
 import { ControlPlane } from "../cluster/control-plane.js";
 import type { KObject } from "../cluster/types.js";
+import { startCniServer } from "../cni/agent-server.js";
 import { formatIp, nthAddress, parseCidr } from "../ipam/cidr.js";
 import { kubernetesServiceIp } from "../ipam/cluster-ips.js";
 import { errorMessage } from "../util/errors.js";
@@ -161,6 +162,8 @@ export class LabDaemon {
         workloads: this.workloads,
         dns: { clusterDNS: "10.96.0.10", clusterDomain: this.spec.dnsDomain, hostResolvConf: "" },
         services: { clusterCIDR: this.spec.podSubnet, serviceCIDR: this.spec.serviceSubnet },
+        // The CNI fast path: the plugin's shim hands requests to this resident server.
+        startCniServer: (socketPath, hostNetns) => startCniServer({ socketPath, hostNetns }),
         log: (m) => this.log(m),
       });
       this.agents.set(name, agent);

@@ -9,7 +9,8 @@ export class BoundedRunner {
   private lastRun = 0;
   private timer?: NodeJS.Timeout;
   private stopped = false;
-  private waiters: Array<() => void> = [];
+  private started = 0;
+  private waiters: Array<{ after: number; resolve: () => void }> = [];
 
   constructor(
     private readonly fn: () => Promise<void>,
@@ -24,10 +25,15 @@ export class BoundedRunner {
     this.schedule();
   }
 
-  /** Resolves after the next completed run that started after this call. */
+  /**
+   * Resolves when a run that started after this call has finished (successfully or not), or
+   * at once when nothing is due. Under a steady stream of requests this still resolves: it
+   * waits for one fresh run, not for the stream to stop.
+   */
   settled(): Promise<void> {
     if (!this.due && !this.running) return Promise.resolve();
-    return new Promise((r) => this.waiters.push(r));
+    const after = this.started + 1;
+    return new Promise((resolve) => this.waiters.push({ after, resolve }));
   }
 
   stop(): void {
@@ -48,6 +54,7 @@ export class BoundedRunner {
     if (!this.due || this.stopped) return;
     this.due = false;
     this.running = true;
+    const run = ++this.started;
     this.lastRun = Date.now();
     try {
       await this.fn();
@@ -58,7 +65,11 @@ export class BoundedRunner {
     } finally {
       this.running = false;
     }
+    this.waiters = this.waiters.filter((w) => {
+      if (w.after > run) return true;
+      w.resolve();
+      return false;
+    });
     if (this.due) this.schedule();
-    else for (const w of this.waiters.splice(0)) w();
   }
 }
