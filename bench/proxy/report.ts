@@ -1,0 +1,93 @@
+/** Markdown summary of the proxy benchmark (bench/results/proxy.md), with each goal's verdict. */
+
+export interface ProxyBenchResult {
+  params: { endpointsPerService: number; seconds: number; reps: number; changes: number };
+  fullSync: Array<Record<string, number>>;
+  endpointChange: {
+    loadedServices: number;
+    flatnet: { medianMs: number; p90Ms: number; maxMs: number; elementsPerChange: number };
+    peer: { medianMs: number; samples: number[] };
+  };
+  connectionRate: {
+    vip10: number;
+    direct10: number;
+    vipBig: number;
+    directBig: number;
+    peerVipBig: number;
+    bigOverSmall: number;
+    vipOverDirect: number;
+  };
+  distribution: {
+    connections: number;
+    errors: number;
+    counts: number[];
+    shares: number[];
+    maxDeviationPoints: number;
+    maxDeviationRelative: number;
+    chiSquaredP: number;
+  };
+  runtimeSeconds: number;
+}
+
+const f1 = (n: number) => n.toFixed(1);
+const ms = (n: number) => (n >= 10_000 ? `${f1(n / 1000)} s` : `${f1(n)} ms`);
+const rate = (n: number) => `${Math.round(n).toLocaleString("en-US")}/s`;
+const verdict = (ok: boolean) => (ok ? "met" : "**missed**");
+
+export function renderMarkdown(r: ProxyBenchResult): string {
+  const ch = r.endpointChange;
+  const cr = r.connectionRate;
+  const d = r.distribution;
+  const lines = [
+    `${r.params.endpointsPerService} endpoints per Service. flatnet: \`src/proxy\` (one table, maps and sets, chains per`,
+    "endpoint count); peer: kube-proxy's nftables layout (a chain per service port and per endpoint) generated",
+    "for the same Services (`bench/proxy/peer.ts`), loaded in the same scratch namespace.",
+    "",
+    "## Full sync",
+    "",
+    "flatnet: its full sync (compute from its caches, then one `nft -f`), and the cold start around it (listing every",
+    "Service and EndpointSlice from the store first); peer: its one `nft -f`. Goal: flatnet's sync <= 0.1x the peer.",
+    "",
+    "| Services | flatnet sync | of which nft -f | flatnet cold start | peer nft -f | ratio (sync / peer) | goal |",
+    "|---:|---:|---:|---:|---:|---:|---|",
+    ...r.fullSync.map(
+      (row) =>
+        `| ${row.services!.toLocaleString("en-US")} | ${ms(row.flatnetMs!)} | ${ms(row.flatnetNftMs!)} | ${ms(row.flatnetStartMs!)} | ${ms(row.peerMs!)} | ${row.ratio!.toFixed(3)}x | ${verdict(row.ratio! <= 0.1)} |`,
+    ),
+    "",
+    `Deleting the table afterwards: flatnet ${r.fullSync.map((x) => ms(x.flatnetDeleteMs!)).join(" / ")}, peer ${r.fullSync.map((x) => ms(x.peerDeleteMs!)).join(" / ")}.`,
+    "",
+    `## One endpoint change with ${ch.loadedServices.toLocaleString("en-US")} Services loaded`,
+    "",
+    "flatnet: EndpointSlice update in the store to the kernel commit (event, dirty mark, plan, one transaction);",
+    "peer: its transaction (new endpoint chain, service chain rewritten, old chain deleted). Goal <= 50 ms.",
+    "",
+    "| | median | p90 | max | goal |",
+    "|---|---:|---:|---:|---|",
+    `| flatnet (${r.params.changes} changes, ${f1(ch.flatnet.elementsPerChange)} elements each) | ${ms(ch.flatnet.medianMs)} | ${ms(ch.flatnet.p90Ms)} | ${ms(ch.flatnet.maxMs)} | ${verdict(ch.flatnet.medianMs <= 50)} |`,
+    `| peer (${ch.peer.samples.length} changes) | ${ms(ch.peer.medianMs)} | | ${ms(Math.max(...ch.peer.samples))} | |`,
+    "",
+    "## New-connection rate to one ClusterIP",
+    "",
+    `TCP connect + 1-byte request/response + close (bench/proxy/crr.c), ${r.params.seconds} s runs, median of ${r.params.reps},`,
+    "client pod -> node -> server pod, VIP and direct runs alternating. Goal: rate with the big table >= 0.9x with 10.",
+    "",
+    "| table loaded | via the VIP | straight to the pod IP | VIP / direct |",
+    "|---|---:|---:|---:|",
+    `| flatnet, 10 Services | ${rate(cr.vip10)} | ${rate(cr.direct10)} | ${(cr.vip10 / cr.direct10).toFixed(2)} |`,
+    `| flatnet, ${ch.loadedServices.toLocaleString("en-US")} Services | ${rate(cr.vipBig)} | ${rate(cr.directBig)} | ${cr.vipOverDirect.toFixed(2)} |`,
+    `| peer, ${ch.loadedServices.toLocaleString("en-US")} Services | ${rate(cr.peerVipBig)} | | |`,
+    "",
+    `flatnet big / small: **${cr.bigOverSmall.toFixed(2)}** (${verdict(cr.bigOverSmall >= 0.9)}).`,
+    "",
+    "## Distribution",
+    "",
+    `${d.connections.toLocaleString("en-US")} connections to a Service with 3 endpoints (${d.errors} errors): ` +
+      `${d.counts.join(" / ")} = ${d.shares.map((s) => `${(s * 100).toFixed(1)}%`).join(" / ")}; ` +
+      `largest deviation from 1/3: ${d.maxDeviationPoints.toFixed(1)} percentage points, ${(d.maxDeviationRelative * 100).toFixed(1)}% of 1/3 ` +
+      `(goal 1/3 +- 5%: ${verdict(d.maxDeviationRelative <= 0.05)}); chi-squared against uniform: p = ${d.chiSquaredP.toFixed(2)}.`,
+    "",
+    `Whole run: ${f1(r.runtimeSeconds)} s.`,
+  ];
+  return lines.join("\n");
+}
