@@ -9,6 +9,9 @@ export interface BenchRow {
   flatnet: number[];
   handMedian: number;
   flatnetMedian: number;
+  /** flatnet / hand for each back-to-back pair of runs. */
+  pairRatios: number[];
+  /** Median of pairRatios. */
   ratio: number;
   meetsGoal: boolean;
 }
@@ -19,6 +22,8 @@ export interface BenchResult {
   settings: Record<string, string | number>;
   goal: number;
   results: BenchRow[];
+  /** Per path: every sysctl or interface attribute whose value differs (config-diff.ts). */
+  configurationDifferences: Record<string, string[]>;
 }
 
 function fmt(v: number, unit: string): string {
@@ -33,9 +38,10 @@ export function renderMarkdown(r: BenchResult): string {
     `Machine: ${r.machine.nproc} CPUs (${r.machine.cpu}), kernel ${r.machine.kernel}`,
     "",
     "flatnet's pod network against the same kernel path built by hand with `ip` (baseline), in the same run.",
-    `Ratio = median(flatnet) / median(hand); goal >= ${r.goal}.`,
+    "Each run is paired with a run of the other side right before or after it (alternating order);",
+    `ratio = median over pairs of flatnet / hand; goal >= ${r.goal}.`,
     "",
-    "| path | metric | hand (median) | flatnet (median) | ratio | goal |",
+    "| path | metric | hand (median) | flatnet (median) | ratio (median of pairs) | goal |",
     "| --- | --- | ---: | ---: | ---: | :---: |",
     ...r.results.map(
       (x) =>
@@ -46,11 +52,18 @@ export function renderMarkdown(r: BenchResult): string {
     "",
     ...Object.entries(r.settings).map(([k, v]) => `- ${k}: ${v}`),
     "",
-    "Every sample (hand / flatnet):",
+    "What flatnet configures differently from the hand-built path (kernel-reported sysctls and interface attributes of the namespaces crossed):",
+    "",
+    ...Object.entries(r.configurationDifferences).flatMap(([path, lines]) => [
+      `- ${path}: ${lines.length ? "" : "none"}`,
+      ...lines.map((l) => `  - ${l}`),
+    ]),
+    "",
+    "Every sample (hand / flatnet / pair ratio):",
     "",
     ...r.results.map(
       (x) =>
-        `- ${x.path}, ${x.metric}: ${x.hand.map((v) => fmt(v, x.unit)).join(", ")} / ${x.flatnet.map((v) => fmt(v, x.unit)).join(", ")}`,
+        `- ${x.path}, ${x.metric}: ${x.hand.map((v) => fmt(v, x.unit)).join(", ")} / ${x.flatnet.map((v) => fmt(v, x.unit)).join(", ")} / ${x.pairRatios.map((v) => v.toFixed(2)).join(", ")}`,
     ),
     "",
   ];

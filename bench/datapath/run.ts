@@ -4,11 +4,13 @@
  * nodes with host-gw) it measures TCP throughput (iperf3) and TCP request/response rate
  * (rr.c) on a lab whose pod network was made by flatnet's backend and applier, and on a lab
  * made by hand with plain ip commands and kernel defaults (hand-built.ts), in the same run.
- * Runs alternate hand/flatnet order every repetition so drift on a shared machine cancels;
- * the ratio is median(flatnet) / median(hand). Goal: >= 0.95 for each.
+ * Each measurement runs as a pair, hand and flatnet back to back in alternating order, so the
+ * drift of a shared machine hits both sides alike; the ratio is the median over pairs of
+ * flatnet / hand. Goal: >= 0.95 for each.
  *
  *   node dist/bench/datapath/run.js            (root; after `npm run build`)
- *   FLATNET_BENCH_SECONDS=5 FLATNET_BENCH_REPS=5 override the defaults.
+ *   FLATNET_BENCH_SECONDS=3 FLATNET_BENCH_REPS=13 override the defaults: many short pairs
+ *   cancel the drift of a shared machine better than a few long runs.
  * Writes bench/results/datapath.json and bench/results/datapath.md.
  */
 import { execFileSync } from "node:child_process";
@@ -19,13 +21,14 @@ import { podMTU } from "../../src/backends/index.js";
 import { MiniLab, type MiniPod } from "../../test/helpers/minilab.js";
 import { ProcessGroup } from "../../test/helpers/nsproc.js";
 import { ping } from "../../test/helpers/traffic.js";
+import { configDiff } from "./config-diff.js";
 import { handBuildHostGw, handBuildVxlan } from "./hand-built.js";
 import { buildRr, machineInfo, median, requestResponse, startServers, throughput } from "./measure.js";
 import { type BenchRow, renderMarkdown } from "./report.js";
 
 const GOAL = 0.95;
-const SECONDS = Number(process.env.FLATNET_BENCH_SECONDS ?? 5);
-const REPS = Number(process.env.FLATNET_BENCH_REPS ?? 5);
+const SECONDS = Number(process.env.FLATNET_BENCH_SECONDS ?? 3);
+const REPS = Number(process.env.FLATNET_BENCH_REPS ?? 13);
 
 function repoRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -38,6 +41,7 @@ function repoRoot(): string {
 }
 
 interface Endpoint {
+  lab: MiniLab;
   from: MiniPod;
   to: MiniPod;
 }
@@ -49,7 +53,7 @@ interface PathUnderTest {
 }
 
 function podsOf(lab: MiniLab, from: [number, number], to: [number, number]): Endpoint {
-  return { from: lab.nodes[from[0]]!.pods[from[1]]!, to: lab.nodes[to[0]]!.pods[to[1]]! };
+  return { lab, from: lab.nodes[from[0]]!.pods[from[1]]!, to: lab.nodes[to[0]]!.pods[to[1]]! };
 }
 
 async function main(): Promise<void> {
@@ -106,6 +110,20 @@ async function main(): Promise<void> {
           throw new Error(`${p.name}: ${e.from.ns} cannot reach ${e.to.ip}`);
       }
     }
+    const differences: Record<string, string[]> = {};
+    for (const p of paths) {
+      const { hand, flatnet } = p;
+      const lines: string[] = [];
+      for (const end of ["from", "to"] as const) {
+        const [h, f] = [hand[end], flatnet[end]];
+        lines.push(...(await configDiff(`${end} pod`, h.ns, f.ns)));
+        const [hn, fn] = [hand.lab.node(h.node), flatnet.lab.node(f.node)];
+        if (end === "from" || hn !== hand.lab.node(hand.from.node)) {
+          lines.push(...(await configDiff(`${end === "from" ? "sending" : "receiving"} node`, hn.ns, fn.ns)));
+        }
+      }
+      differences[p.name] = lines;
+    }
 
     const samples = new Map<string, { hand: number[]; flatnet: number[] }>();
     const record = (key: string, which: "hand" | "flatnet", v: number) => {
@@ -113,25 +131,30 @@ async function main(): Promise<void> {
       s[which].push(v);
       samples.set(key, s);
     };
+    const measure = async (metric: "throughput" | "rr", e: Endpoint): Promise<number> =>
+      metric === "throughput"
+        ? (await throughput(e.from.ns, e.to.ip, SECONDS)) / 1e9
+        : await requestResponse(e.from.ns, rr.binary, e.to.ip, SECONDS);
     for (let rep = 0; rep < REPS; rep++) {
+      // Each pair runs back to back, in alternating order, so slow drift hits both alike.
       const order: ("hand" | "flatnet")[] = rep % 2 === 0 ? ["hand", "flatnet"] : ["flatnet", "hand"];
       for (const p of paths) {
-        for (const which of order) {
-          const e = p[which];
-          const gbps = (await throughput(e.from.ns, e.to.ip, SECONDS)) / 1e9;
-          record(`${p.name}|throughput`, which, gbps);
-          const rate = await requestResponse(e.from.ns, rr.binary, e.to.ip, SECONDS);
-          record(`${p.name}|rr`, which, rate);
-          console.error(
-            `rep ${rep + 1}/${REPS} ${p.name} [${which}]: ${gbps.toFixed(2)} Gbit/s, ${rate.toFixed(0)} trans/s`,
-          );
+        for (const metric of ["throughput", "rr"] as const) {
+          for (const which of order) {
+            const v = await measure(metric, p[which]);
+            record(`${p.name}|${metric}`, which, v);
+            console.error(
+              `rep ${rep + 1}/${REPS} ${p.name} ${metric} [${which}]: ${v.toFixed(metric === "rr" ? 0 : 2)}`,
+            );
+          }
         }
       }
     }
 
     const rows: BenchRow[] = [...samples].map(([key, s]) => {
       const [path, metric] = key.split("|") as [string, "throughput" | "rr"];
-      const ratio = median(s.flatnet) / median(s.hand);
+      const pairRatios = s.flatnet.map((v, i) => v / s.hand[i]!);
+      const ratio = median(pairRatios);
       return {
         path,
         metric,
@@ -140,6 +163,7 @@ async function main(): Promise<void> {
         flatnet: s.flatnet,
         handMedian: median(s.hand),
         flatnetMedian: median(s.flatnet),
+        pairRatios,
         ratio,
         meetsGoal: ratio >= GOAL,
       };
@@ -160,6 +184,7 @@ async function main(): Promise<void> {
       },
       goal: GOAL,
       results: rows,
+      configurationDifferences: differences,
     };
     const outDir = join(root, "bench", "results");
     mkdirSync(outDir, { recursive: true });

@@ -195,6 +195,10 @@ describe("pod network applier (fake kernel)", () => {
     );
     const bare = new PodNetApplier(new FakeNodeKernel("bare"));
     await assert.rejects(bare.apply(vxlan.desired(a, [b])), /underlay device eth0 does not exist/);
+    await assert.rejects(
+      bare.apply(hostGw.desired(a, [b])),
+      /device eth0 does not exist, so the route to 10\.244\.2\.0\/24 via 172\.18\.0\.3 cannot use it/,
+    );
   });
 
   it("adopts a compatible flannel.1 left without flatnet's alias", async () => {

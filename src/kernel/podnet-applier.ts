@@ -4,6 +4,10 @@
  * below: `ip -j`, `bridge -j` and `sysctl` to read; `sysctl -w`, `ip -batch`, `bridge -batch`
  * to write, at most four processes per apply and none when nothing changed) or against the
  * in-memory FakeNodeKernel (podnet-fake.ts) in unit tests.
+ *
+ * One apply at a time per node: the caller (a node agent's sync loop) serialises them. An
+ * apply that fails part way leaves the node partly reconciled; the next apply plans again
+ * from what the kernel then holds and finishes the job.
  */
 import type { NodePodNetwork } from "../model/podnet.js";
 import { CommandError, run } from "./exec.js";

@@ -178,7 +178,14 @@ function diffByKey<T>(
 }
 
 function planRoutes(have: KernelSnapshot, want: NodePodNetwork, gone: (dev?: string) => boolean): PodNetOp[] {
+  const devices = new Set([...have.links.map((l) => l.name), ...want.links.map((l) => l.name)]);
   for (const route of want.routes) {
+    if (!devices.has(route.dev)) {
+      throw new UserError(
+        `device ${route.dev} does not exist, so the route to ${route.dst} via ${route.via} cannot use it`,
+        `create the node's ${route.dev} first, or pass its real name as underlayDev`,
+      );
+    }
     const foreign = have.routes.find(
       (r) => r.dst === route.dst && r.metric === 0 && r.protocol !== OWNED_PROTOCOL,
     );
