@@ -55,8 +55,16 @@ export class PodNetworkSync {
   }
 
   async start(): Promise<void> {
+    // Only what backends read (podCIDR, InternalIP) matters: Ready flips and other status
+    // churn of 20 nodes would otherwise cost every node 20 needless syncs at start.
+    const seen = new Map<string, string>();
     this.unwatch = this.o.store.watch((ev) => {
-      if (ev.object.kind === "Node") this.runner.request();
+      if (ev.object.kind !== "Node") return;
+      const name = ev.object.metadata.name;
+      const sig = ev.type === "DELETED" ? "" : JSON.stringify(nodeNetInfo(ev.object) ?? null);
+      if (seen.get(name) === sig) return;
+      seen.set(name, sig);
+      this.runner.request();
     });
     // Through the runner, so the first sync never overlaps one triggered by an event.
     this.runner.request();

@@ -4,8 +4,9 @@
  * manage one directory. flock is non-blocking in the addon (a blocking call would stall
  * Node's event loop), so we poll with a jittered exponential backoff up to a deadline. The
  * kernel drops the lock when its holder dies, even by SIGKILL, so there are no stale locks.
- * Each acquisition opens its own file description, so concurrent calls inside one process
- * exclude each other too.
+ * Callers inside one process (a node agent serving many CNI requests) first queue on an
+ * in-process FIFO per lock file, so only one of them polls the flock at a time: without it,
+ * dozens of same-process waiters poll against each other and the busiest can starve.
  */
 import { open } from "node:fs/promises";
 import { join } from "node:path";
@@ -20,9 +21,25 @@ export interface LockOptions {
   timeoutMs?: number;
 }
 
+const localQueues = new Map<string, Promise<unknown>>();
+
 /** Run fn while holding the exclusive lock of dir (which must exist). */
 export async function withLock<T>(dir: string, fn: () => Promise<T>, opts: LockOptions = {}): Promise<T> {
   const path = join(dir, LOCK_FILE);
+  const previous = localQueues.get(path) ?? Promise.resolve();
+  const mine = previous.then(
+    () => withFlock(path, fn, opts),
+    () => withFlock(path, fn, opts),
+  );
+  const tail = mine.catch(() => undefined);
+  localQueues.set(path, tail);
+  void tail.then(() => {
+    if (localQueues.get(path) === tail) localQueues.delete(path);
+  });
+  return mine;
+}
+
+async function withFlock<T>(path: string, fn: () => Promise<T>, opts: LockOptions): Promise<T> {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
   const handle = await open(path, "a", 0o600);
   try {
