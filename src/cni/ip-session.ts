@@ -19,6 +19,8 @@ import { BatchError, execRunner, type IpRunner, ipArgv, type NsRef, sameNs } fro
 const SENTINEL = "link show dev lo";
 
 interface Pending {
+  /** The process the request was written to. */
+  child: ChildProcessWithoutNullStreams;
   lines: string[];
   /** Lines the session consumed before this request. */
   base: number;
@@ -78,9 +80,9 @@ export class IpSession {
     this.out = "";
     child.stdout.setEncoding("utf8");
     child.stderr.setEncoding("utf8");
-    child.stdout.on("data", (d: string) => this.onStdout(d));
+    child.stdout.on("data", (d: string) => this.onStdout(child, d));
     child.stderr.on("data", (d: string) => {
-      this.err += d;
+      if (child === this.child) this.err += d;
     });
     child.stdin.on("error", () => {}); // a dead process is reported by "close"
     child.on("error", (e) => this.fail(child, e.message));
@@ -94,13 +96,22 @@ export class IpSession {
     const child = this.child ?? this.start(inode);
     this.err = "";
     return new Promise<unknown[]>((resolve, reject) => {
-      this.pending = { lines, base: this.consumed, want: countShows(lines) + 1, got: [], resolve, reject };
+      this.pending = {
+        child,
+        lines,
+        base: this.consumed,
+        want: countShows(lines) + 1,
+        got: [],
+        resolve,
+        reject,
+      };
       this.consumed += lines.length + 1;
       child.stdin.write(`${lines.join("\n")}\n${SENTINEL}\n`);
     });
   }
 
-  private onStdout(data: string): void {
+  private onStdout(child: ChildProcessWithoutNullStreams, data: string): void {
+    if (child !== this.child) return;
     this.out += data;
     let nl = this.out.indexOf("\n");
     while (nl >= 0) {
@@ -120,7 +131,8 @@ export class IpSession {
   private fail(child: ChildProcessWithoutNullStreams, why: string): void {
     if (this.child === child) this.child = undefined;
     const p = this.pending;
-    if (!p) return;
+    // A replaced process (namespace recreated) exiting is no news for the current request.
+    if (!p || p.child !== child) return;
     this.pending = undefined;
     const m = /Command failed -:(\d+)/.exec(this.err);
     const line = m ? Number(m[1]) - p.base : 0;

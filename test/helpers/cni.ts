@@ -6,9 +6,12 @@
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { isIp } from "../../src/ipam/cidr.js";
 import { run } from "../../src/kernel/exec.js";
+import { createNetns, deleteNetns } from "../../src/kernel/netns.js";
 import { repoRoot } from "./cli.js";
 
 export { repoRoot };
@@ -106,4 +109,100 @@ export async function callOk(call: PluginCall): Promise<PluginOutcome> {
 export async function linkNames(netns: string): Promise<string[]> {
   const links = JSON.parse(await run(["ip", "-j", "link", "show"], { netns })) as Array<{ ifname: string }>;
   return links.map((l) => l.ifname).sort();
+}
+
+export interface LinkInfo {
+  ifname: string;
+  mtu: number;
+  address: string;
+  master?: string;
+  flags: string[];
+  linkinfo?: { info_kind?: string; info_slave_kind?: string; info_slave_data?: { hairpin?: boolean } };
+  addr_info?: Array<{ family: string; local: string; prefixlen: number }>;
+}
+
+/**
+ * A "node" netns for CNI tests, its pods and a scratch directory, all named
+ * flatnet-t<id>-..., and removed by cleanup() (deleting a netns takes its bridge and veths).
+ */
+export class CniTestbed {
+  readonly id = testId();
+  readonly host = `flatnet-t${this.id}-host`;
+  readonly dir: string;
+  private readonly netnses: string[] = [];
+
+  private constructor() {
+    this.dir = mkdtempSync(join(tmpdir(), `flatnet-t${this.id}-`));
+  }
+
+  static async create(): Promise<CniTestbed> {
+    const tb = new CniTestbed();
+    await tb.netns(tb.host);
+    return tb;
+  }
+
+  private async netns(name: string): Promise<string> {
+    this.netnses.push(name);
+    await createNetns(name);
+    return name;
+  }
+
+  /** A new pod netns: its name and the path runtimes pass as CNI_NETNS. */
+  async pod(suffix: string): Promise<{ name: string; path: string }> {
+    const name = await this.netns(`flatnet-t${this.id}-${suffix}`);
+    // A fresh namespace has lo down; the plugin must bring it up.
+    await run(["ip", "link", "set", "lo", "down"], { netns: name });
+    return { name, path: `/run/netns/${name}` };
+  }
+
+  async cleanup(): Promise<void> {
+    for (const ns of this.netnses.reverse()) await deleteNetns(ns).catch(() => {});
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** Links of a netns with details and addresses. */
+  async links(netns = this.host): Promise<LinkInfo[]> {
+    return JSON.parse(await run(["ip", "-d", "-j", "addr", "show"], { netns })) as LinkInfo[];
+  }
+
+  async link(netns: string, name: string): Promise<LinkInfo | undefined> {
+    return (await this.links(netns)).find((l) => l.ifname === name);
+  }
+
+  /** Routes of a netns (IPv4 and IPv6, main table). */
+  async routes(netns: string): Promise<Array<{ dst: string; gateway?: string; dev?: string }>> {
+    return JSON.parse(await run(["ip", "-j", "route", "show", "table", "main"], { netns })).concat(
+      JSON.parse(await run(["ip", "-6", "-j", "route", "show", "table", "main"], { netns })),
+    );
+  }
+
+  /** Everything a failed call must not change in the node: links, their masters and addresses. */
+  async hostSnapshot(): Promise<string> {
+    return (await this.links())
+      .map(
+        (l) =>
+          `${l.ifname} master=${l.master ?? "-"} mtu=${l.mtu} ${(l.addr_info ?? [])
+            .map((a) => `${a.local}/${a.prefixlen}`)
+            .sort()
+            .join(",")}`,
+      )
+      .sort()
+      .join("\n");
+  }
+}
+
+/** Addresses allocated in a host-local-layout IPAM directory (flatnet-ipam and host-local alike). */
+export function allocatedIps(dataDir: string, network: string): string[] {
+  const dir = join(dataDir, network);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((n) => isIp(n))
+    .sort();
+}
+
+/** The container ID recorded for an allocated address. */
+export function allocationOwner(dataDir: string, network: string, ip: string): string {
+  return readFileSync(join(dataDir, network, ip), "utf8")
+    .split(/\r?\n/)[0]!
+    .trim();
 }
