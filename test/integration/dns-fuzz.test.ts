@@ -51,7 +51,7 @@ function validQuery(): Buffer {
     type: "query",
     id: rand(65536),
     flags: dnsPacket.RECURSION_DESIRED,
-    questions: [{ name: NAMES[rand(NAMES.length)]!, type: TYPES[rand(TYPES.length)]! }],
+    questions: [{ name: NAMES[rand(NAMES.length)]!, type: TYPES[rand(TYPES.length)] as "A" }],
     additionals:
       rand(2) === 0
         ? [
