@@ -17,6 +17,7 @@ import { handleCni, isPluginName } from "./handler.js";
 import { hostNs } from "./ip-batch.js";
 import { SessionRunner } from "./ip-session.js";
 import type { HostLocalStore } from "./ipam-store.js";
+import { Spawner, type SpawnRequest } from "./spawner.js";
 
 export interface CniServerOptions {
   socketPath: string;
@@ -44,7 +45,9 @@ export async function startCniServer(opts: CniServerOptions): Promise<CniServer>
   await mkdir(dirname(opts.socketPath), { recursive: true });
   await rm(opts.socketPath, { force: true });
   const inFlight = new Set<Promise<void>>();
-  const ip = new SessionRunner(hostNs(opts.hostNetns));
+  const spawner = new Spawner();
+  const ip = new SessionRunner(hostNs(opts.hostNetns), spawner);
+  const spawn = (req: SpawnRequest) => spawner.run(req);
 
   const serve = async (socket: Socket, data: Buffer): Promise<void> => {
     const started = performance.now();
@@ -69,9 +72,7 @@ export async function startCniServer(opts: CniServerOptions): Promise<CniServer>
         opts.onRequest?.({ plugin, command, status: "fallback", ms: performance.now() - started });
         return;
       }
-      const ctx = opts.store
-        ? { hostNetns: opts.hostNetns, store: opts.store, ip }
-        : { hostNetns: opts.hostNetns, ip };
+      const ctx = { hostNetns: opts.hostNetns, ip, spawn, ...(opts.store ? { store: opts.store } : {}) };
       const res = await handleCni(req.plugin, { env: req.env, stdin: req.stdin }, ctx);
       socket.end(encodeExit(res.exitCode, res.stdout));
       opts.onRequest?.({ plugin, command, status: res.exitCode, ms: performance.now() - started });
@@ -105,6 +106,7 @@ export async function startCniServer(opts: CniServerOptions): Promise<CniServer>
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await Promise.all(inFlight);
       ip.close();
+      spawner.close();
       await rm(opts.socketPath, { force: true });
     },
   };

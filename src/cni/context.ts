@@ -12,6 +12,7 @@ import { builtinIpam } from "./ipam-builtin.js";
 import { delegatedIpam } from "./ipam-delegated.js";
 import type { IpamDriver } from "./ipam-driver.js";
 import type { HostLocalStore } from "./ipam-store.js";
+import type { SpawnRequest, SpawnResult } from "./spawner.js";
 
 export interface PluginContext {
   /** Named netns (under /run/netns) acting as the node; undefined = this process's netns. */
@@ -22,13 +23,15 @@ export interface PluginContext {
   store?: HostLocalStore;
   /** How `ip` batches run (default: one process each; the agent keeps a session per node). */
   ip?: IpRunner;
+  /** How delegated plugins are started (default: children of this process). */
+  spawn?: (req: SpawnRequest) => Promise<SpawnResult>;
 }
 
 export const BUILTIN_IPAM = "flatnet-ipam";
 
 export function ipamFor(conf: BaseConf, inv: CniInvocation, ctx: PluginContext): IpamDriver {
   if (conf.ipam?.type === BUILTIN_IPAM) return builtinIpam(conf, inv, ctx.store);
-  return delegatedIpam(conf, inv, ctx.env, ctx.hostNetns);
+  return delegatedIpam(conf, inv, ctx);
 }
 
 /** Code 3 when the container's netns is gone (the runtime then knows there is nothing to clean). */

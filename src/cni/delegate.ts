@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { runStatus } from "../kernel/exec.js";
 import type { JsonObject } from "./config.js";
 import { CniCode, CniError } from "./errors.js";
+import type { SpawnRequest, SpawnResult } from "./spawner.js";
 import { compareVersions, highestCommon, SUPPORTED_VERSIONS } from "./version.js";
 
 export interface DelegateTarget {
@@ -24,6 +25,8 @@ export interface DelegateTarget {
   hostNetns?: string;
   /** The invocation's environment (CNI_*, PATH). */
   env: Record<string, string | undefined>;
+  /** How to start the plugin (the agent's spawner); default: a child of this process. */
+  spawn?: (req: SpawnRequest) => Promise<SpawnResult>;
 }
 
 export function findPlugin(type: string, dirs: string[]): string {
@@ -62,6 +65,11 @@ async function execOnce(
   }
   env.CNI_COMMAND = command;
   env.PATH ??= process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin";
+  if (target.spawn) {
+    const netnsPath = target.hostNetns ? `/run/netns/${target.hostNetns}` : undefined;
+    const res = await target.spawn({ argv: [file], netnsPath, env, input: stdin });
+    return res.code === -1 ? { ...res, code: 127 } : res;
+  }
   const argv = target.hostNetns ? ["nsenter", `--net=/run/netns/${target.hostNetns}`, file] : [file];
   return runStatus(argv, { env, input: stdin });
 }

@@ -7,7 +7,7 @@
  * the pod side is CNI_NETNS, a path: /run/netns/NAME maps to `ip -n NAME`, anything else
  * (/proc/PID/ns/net, a bind mount elsewhere) goes through `nsenter --net=PATH ip`.
  */
-import { CommandError, run } from "../kernel/exec.js";
+import { runStatus } from "../kernel/exec.js";
 
 export type NsRef = { kind: "own" } | { kind: "named"; name: string } | { kind: "path"; path: string };
 
@@ -54,34 +54,49 @@ export class BatchError extends Error {
   }
 }
 
+/** The path `setns` needs for a namespace reference; undefined for the process's own. */
+export function nsPath(ns: NsRef): string | undefined {
+  return ns.kind === "own" ? undefined : ns.kind === "named" ? `/run/netns/${ns.name}` : ns.path;
+}
+
+export function batchFlags(opts: { json?: boolean; details?: boolean }): string[] {
+  return [...(opts.json ? ["-j"] : []), ...(opts.details ? ["-d"] : []), "-batch", "-"];
+}
+
 /**
- * Run the lines as one batch. With json, `show` lines print JSON; their outputs are returned
- * in order (one parsed array per show line).
+ * What an `ip -batch` run means: its JSON outputs (one parsed array per show line) or the
+ * BatchError naming the failing line ("Command failed -:N") and the kernel's words.
  */
+export function batchOutcome(
+  ns: NsRef,
+  lines: string[],
+  res: { code: number; stdout: string; stderr: string },
+  json: boolean,
+): unknown[] {
+  if (res.code !== 0) {
+    const m = /Command failed -:(\d+)/.exec(res.stderr);
+    const line = m ? Number(m[1]) : 0;
+    const says = res.stderr
+      .split("\n")
+      .filter((l) => l.trim() !== "" && !l.startsWith("Command failed"))
+      .join("; ");
+    throw new BatchError(ns, line, lines[line - 1] ?? "", says || `exit status ${res.code}`);
+  }
+  if (!json) return [];
+  return res.stdout
+    .split("\n")
+    .filter((l) => l.startsWith("["))
+    .map((l) => JSON.parse(l) as unknown);
+}
+
+/** Run the lines as one batch in its own `ip` process. */
 export async function ipBatch(
   ns: NsRef,
   lines: string[],
   opts: { json?: boolean; details?: boolean } = {},
 ): Promise<unknown[]> {
-  const flags = [...(opts.json ? ["-j"] : []), ...(opts.details ? ["-d"] : []), "-batch", "-"];
-  let out: string;
-  try {
-    out = await run(ipArgv(ns, flags), { input: `${lines.join("\n")}\n` });
-  } catch (e) {
-    if (!(e instanceof CommandError)) throw e;
-    const m = /Command failed -:(\d+)/.exec(e.stderr);
-    const line = m ? Number(m[1]) : 0;
-    const says = e.stderr
-      .split("\n")
-      .filter((l) => l.trim() !== "" && !l.startsWith("Command failed"))
-      .join("; ");
-    throw new BatchError(ns, line, lines[line - 1] ?? "", says || e.message);
-  }
-  if (!opts.json) return [];
-  return out
-    .split("\n")
-    .filter((l) => l.startsWith("["))
-    .map((l) => JSON.parse(l) as unknown);
+  const res = await runStatus(ipArgv(ns, batchFlags(opts)), { input: `${lines.join("\n")}\n` });
+  return batchOutcome(ns, lines, res, opts.json ?? false);
 }
 
 /** Runs ip batches; the agent swaps in persistent sessions for its node's netns (ip-session.ts). */

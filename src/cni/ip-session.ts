@@ -14,7 +14,17 @@
  */
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { statSync } from "node:fs";
-import { BatchError, execRunner, type IpRunner, ipArgv, type NsRef, sameNs } from "./ip-batch.js";
+import {
+  BatchError,
+  batchFlags,
+  batchOutcome,
+  type IpRunner,
+  ipArgv,
+  type NsRef,
+  nsPath,
+  sameNs,
+} from "./ip-batch.js";
+import type { Spawner } from "./spawner.js";
 
 const SENTINEL = "link show dev lo";
 
@@ -58,7 +68,7 @@ export class IpSession {
 
   private nsInode(): number | undefined {
     if (this.ns.kind === "own") return undefined;
-    const path = this.ns.kind === "named" ? `/run/netns/${this.ns.name}` : this.ns.path;
+    const path = nsPath(this.ns)!;
     try {
       return statSync(path).ino;
     } catch {
@@ -146,19 +156,31 @@ export class IpSession {
 
 /**
  * An IpRunner with a persistent session for the node's netns; every other namespace (the
- * pods', each used once per ADD) gets a one-shot batch.
+ * pods', each used once per ADD) gets a one-shot `ip` started by the small spawner helper,
+ * which enters the namespace itself (no `ip -n` mount-namespace work, no fork of the agent).
  */
 export class SessionRunner implements IpRunner {
   private readonly session: IpSession;
 
-  constructor(readonly node: NsRef) {
+  constructor(
+    readonly node: NsRef,
+    private readonly spawner: Spawner,
+  ) {
     this.session = new IpSession(node);
   }
 
-  async batch(ns: NsRef, lines: string[], opts?: { json?: boolean; details?: boolean }): Promise<unknown[]> {
-    if (!sameNs(ns, this.node)) return execRunner.batch(ns, lines, opts);
+  async batch(
+    ns: NsRef,
+    lines: string[],
+    opts: { json?: boolean; details?: boolean } = {},
+  ): Promise<unknown[]> {
+    if (!sameNs(ns, this.node)) {
+      const argv = ["ip", ...batchFlags(opts)];
+      const res = await this.spawner.run({ argv, netnsPath: nsPath(ns), input: `${lines.join("\n")}\n` });
+      return batchOutcome(ns, lines, res, opts.json ?? false);
+    }
     const out = await this.session.batch(lines);
-    return opts?.json ? out : [];
+    return opts.json ? out : [];
   }
 
   close(): void {

@@ -4,20 +4,17 @@
  * may be 0.4.0- or 1.x-shaped; it is decoded into the internal shape.
  */
 import type { Attachment, BaseConf } from "./config.js";
-import { execDelegate } from "./delegate.js";
+import type { PluginContext } from "./context.js";
+import { type DelegateTarget, execDelegate } from "./delegate.js";
 import type { CniInvocation } from "./env.js";
 import { CniCode, CniError } from "./errors.js";
 import type { IpamDriver } from "./ipam-driver.js";
 import { type CniResult, parseResult } from "./result.js";
 
-export function delegatedIpam(
-  conf: BaseConf,
-  inv: CniInvocation,
-  env: Record<string, string | undefined>,
-  hostNetns: string | undefined,
-): IpamDriver {
+export function delegatedIpam(conf: BaseConf, inv: CniInvocation, ctx: PluginContext): IpamDriver {
   const type = conf.ipam!.type;
-  const target = { type, path: inv.path, hostNetns, env };
+  const target: DelegateTarget = { type, path: inv.path, hostNetns: ctx.hostNetns, env: ctx.env };
+  if (ctx.spawn) target.spawn = ctx.spawn;
   return {
     async add(): Promise<CniResult> {
       const out = await execDelegate(target, "ADD", conf.raw);
