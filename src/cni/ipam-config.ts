@@ -1,7 +1,7 @@
 /**
  * The `ipam` section for flatnet-ipam, in host-local's shape so configs move between the two:
  *
- *   { "type": "flatnet-ipam", "dataDir"?: "/var/lib/cni/flatnet",
+ *   { "type": "flatnet-ipam", "dataDir"?: "/run/flatnet/ipam",
  *     "ranges": [[{ "subnet": "10.244.1.0/24", "rangeStart"?, "rangeEnd"?, "gateway"? }]],
  *     "routes"?: [{ "dst": "0.0.0.0/0", "gw"? }] }
  *
@@ -16,7 +16,12 @@ import type { CniInvocation } from "./env.js";
 import { CniCode, CniError } from "./errors.js";
 import { type CniRoute, parseRoute } from "./result.js";
 
-export const DEFAULT_IPAM_DATA_DIR = "/var/lib/cni/flatnet";
+/**
+ * Default store: on /run, which is tmpfs on most hosts. Pod addresses should live exactly as
+ * long as pods do, and pods do not survive a reboot (host-local's /var/lib/cni/networks
+ * default famously leaks addresses across reboots); on tmpfs the store's fsyncs are free.
+ */
+export const DEFAULT_IPAM_DATA_DIR = "/run/flatnet/ipam";
 
 export interface IpamRange {
   subnet: string;
