@@ -34,6 +34,22 @@ export interface CniServer {
   close(): Promise<void>;
 }
 
+/** One spawner helper per process, shared by every node served (a lab hosts many). */
+let shared: { spawner: Spawner; users: number } | undefined;
+
+function acquireSpawner(): Spawner {
+  shared ??= { spawner: new Spawner(), users: 0 };
+  shared.users++;
+  return shared.spawner;
+}
+
+function releaseSpawner(): void {
+  if (shared && --shared.users === 0) {
+    shared.spawner.close();
+    shared = undefined;
+  }
+}
+
 function netnsIdOf(path: string): string {
   const st = statSync(path);
   return `${st.dev}:${st.ino}`;
@@ -45,7 +61,7 @@ export async function startCniServer(opts: CniServerOptions): Promise<CniServer>
   await mkdir(dirname(opts.socketPath), { recursive: true });
   await rm(opts.socketPath, { force: true });
   const inFlight = new Set<Promise<void>>();
-  const spawner = new Spawner();
+  const spawner = acquireSpawner();
   const ip = new SessionRunner(hostNs(opts.hostNetns), spawner);
   const spawn = (req: SpawnRequest) => spawner.run(req);
 
@@ -92,13 +108,19 @@ export async function startCniServer(opts: CniServerOptions): Promise<CniServer>
       inFlight.add(p);
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(opts.socketPath, () => {
-      server.off("error", reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(opts.socketPath, () => {
+        server.off("error", reject);
+        resolve();
+      });
     });
-  });
+  } catch (e) {
+    ip.close();
+    releaseSpawner();
+    throw e;
+  }
 
   return {
     socketPath: opts.socketPath,
@@ -106,7 +128,7 @@ export async function startCniServer(opts: CniServerOptions): Promise<CniServer>
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await Promise.all(inFlight);
       ip.close();
-      spawner.close();
+      releaseSpawner();
       await rm(opts.socketPath, { force: true });
     },
   };
