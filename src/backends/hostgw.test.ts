@@ -14,7 +14,11 @@ describe("host-gw desired state", () => {
       { dst: "10.244.3.0/24", via: "172.18.0.4", dev: "eth0", onlink: false },
     ]);
     assert.deepEqual([net.links, net.addresses, net.neighbours, net.fdb], [[], [], [], []]);
-    assert.ok(net.sysctls.some((s) => s.key === "net/ipv4/ip_forward" && s.value === "1"));
+    assert.deepEqual(net.sysctls, [
+      { key: "net/ipv4/ip_forward", value: "1" },
+      { key: "net/ipv4/conf/all/rp_filter", value: "0" },
+      { key: "net/ipv4/conf/eth0/rp_filter", value: "0" },
+    ]);
   });
 });
 

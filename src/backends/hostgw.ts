@@ -68,7 +68,7 @@ function desired(self: NodeNetInfo, peers: NodeNetInfo[], options?: Partial<Back
     })),
     neighbours: [],
     fdb: [],
-    sysctls: nodeSysctls(),
+    sysctls: nodeSysctls([opts.underlayDev]),
   };
 }
 

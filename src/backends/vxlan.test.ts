@@ -43,11 +43,13 @@ describe("vxlan desired state", () => {
     ]);
   });
 
-  it("sets forwarding and loose rp_filter", () => {
+  it("turns forwarding on and reverse-path filtering off where paths are asymmetric", () => {
     const net = vxlan.desired(a, [b]);
     assert.deepEqual(net.sysctls, [
       { key: "net/ipv4/ip_forward", value: "1" },
-      { key: "net/ipv4/conf/all/rp_filter", value: "2" },
+      { key: "net/ipv4/conf/all/rp_filter", value: "0" },
+      { key: "net/ipv4/conf/eth0/rp_filter", value: "0" },
+      { key: "net/ipv4/conf/flannel.1/rp_filter", value: "0" },
     ]);
   });
 

@@ -71,7 +71,7 @@ function desired(self: NodeNetInfo, peers: NodeNetInfo[], options?: Partial<Back
     routes,
     neighbours,
     fdb,
-    sysctls: nodeSysctls(),
+    sysctls: nodeSysctls([opts.underlayDev, VXLAN_DEVICE]),
   };
 }
 

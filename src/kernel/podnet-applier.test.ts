@@ -47,7 +47,10 @@ describe("pod network applier (fake kernel)", () => {
     assert.equal(kernel.neighbours.length, 2);
     assert.equal(kernel.fdb.length, 2);
     assert.equal(kernel.sysctls.get("net/ipv4/ip_forward"), "1");
-    assert.equal(kernel.sysctls.get("net/ipv4/conf/all/rp_filter"), "2");
+    assert.equal(kernel.sysctls.get("net/ipv4/conf/all/rp_filter"), "0");
+    assert.equal(kernel.sysctls.get("net/ipv4/conf/eth0/rp_filter"), "0");
+    // flannel.1 was created with the strict default and then relaxed.
+    assert.equal(kernel.sysctls.get("net/ipv4/conf/flannel.1/rp_filter"), "0");
     // Routes come last, after the links and entries they depend on.
     assert.equal(first.ops.at(-1)?.op, "route-replace");
 
@@ -105,6 +108,9 @@ describe("pod network applier (fake kernel)", () => {
     );
     assert.equal(kernel.links.get("flannel.1")?.vxlan?.port, 8472);
     assert.equal(kernel.fdb.length, 2);
+    // The new device starts strict again, so its sysctl is set although the old one had it.
+    assert.ok(report.commands.includes("sysctl -w net/ipv4/conf/flannel.1/rp_filter=0"));
+    assert.equal(kernel.sysctls.get("net/ipv4/conf/flannel.1/rp_filter"), "0");
     assert.equal((await applier.apply(vxlan.desired(a, [b, c]))).changed, false);
   });
 

@@ -94,7 +94,8 @@ export class IpNodeKernel implements NodeKernelPort {
             input: fdbDevs.map((d) => `fdb show dev ${d}\n`).join(""),
           })
         : Promise.resolve(""),
-      sysctlKeys.length ? run(["sysctl", "-n", ...sysctlKeys], { netns: this.netns }) : Promise.resolve(""),
+      // -e: a key of a device that does not exist yet is left out instead of failing the read.
+      sysctlKeys.length ? run(["sysctl", "-e", ...sysctlKeys], { netns: this.netns }) : Promise.resolve(""),
     ]);
     const fdbJson = splitJsonLines(fdbOut);
     return {
@@ -109,8 +110,8 @@ export class IpNodeKernel implements NodeKernelPort {
 
   async execute(ops: PodNetOp[]): Promise<void> {
     const s = renderPodNetOps(ops);
-    if (s.sysctl.length) await this.step(["sysctl", "-q", "-w", ...s.sysctl]);
     if (s.ip.length) await this.step(["ip", "-batch", "-"], s.ip);
+    if (s.sysctl.length) await this.step(["sysctl", "-q", "-w", ...s.sysctl]);
     if (s.bridge.length) await this.step(["bridge", "-n", this.netns, "-batch", "-"], s.bridge);
     if (s.routes.length) await this.step(["ip", "-batch", "-"], s.routes);
   }

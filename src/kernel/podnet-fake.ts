@@ -8,13 +8,14 @@
  *   no two VXLAN devices share a VNI and port;
  * - a route needs its device up and, without `onlink`, a gateway inside a subnet on that device;
  * - `route replace` overwrites the route with the same destination and metric, whoever made it;
- * - FDB entries exist only on VXLAN devices; `replace` changes the remote of a MAC.
+ * - FDB entries exist only on VXLAN devices; `replace` changes the remote of a MAC;
+ * - a device's sysctls exist while it does and start from the namespace's defaults.
  * Like `ip -batch`, execution stops at the first failing operation, keeping earlier ones.
  */
 import { cidrContains, formatCidr, parseIp, parseIpWithPrefix } from "../ipam/cidr.js";
 import type { AddressSpec, FdbSpec, NeighbourSpec } from "../model/podnet.js";
 import type { NodeKernelPort } from "./podnet-applier.js";
-import { OWNED_PROTOCOL, type PodNetOp } from "./podnet-plan.js";
+import { OWNED_PROTOCOL, type PodNetOp, sysctlDevice } from "./podnet-plan.js";
 import type { KernelSnapshot, ObservedLink, ObservedRoute } from "./podnet-snapshot.js";
 
 const IFNAMSIZ = 15;
@@ -29,20 +30,31 @@ export class FakeNodeKernel implements NodeKernelPort {
   routes: ObservedRoute[] = [];
   neighbours: NeighbourSpec[] = [];
   fdb: FdbSpec[] = [];
+  /** Starts like a host with strict reverse-path filtering and forwarding off. */
   sysctls = new Map<string, string>([
     ["net/ipv4/ip_forward", "0"],
     ["net/ipv4/conf/all/rp_filter", "1"],
+    ["net/ipv4/conf/default/rp_filter", "1"],
   ]);
   /** Every operation executed successfully, in order. */
   readonly executed: PodNetOp[] = [];
 
   constructor(readonly where = "fake node") {
-    this.links.set("lo", { name: "lo", up: true, mtu: 65536, mac: "00:00:00:00:00:00" });
+    this.newLink({ name: "lo", up: true, mtu: 65536, mac: "00:00:00:00:00:00" });
+  }
+
+  /** Add a link; like the kernel, its per-device sysctls start from the namespace's defaults. */
+  private newLink(link: ObservedLink): void {
+    this.links.set(link.name, link);
+    this.sysctls.set(
+      `net/ipv4/conf/${link.name}/rp_filter`,
+      this.sysctls.get("net/ipv4/conf/default/rp_filter")!,
+    );
   }
 
   /** Test setup: a veth `dev` with `address` (e.g. 172.18.0.2/16) and its connected route. */
   addUnderlay(dev: string, address: string, mtu = 1500): this {
-    this.links.set(dev, { name: dev, kind: "veth", up: true, mtu, mac: "02:00:00:00:00:01" });
+    this.newLink({ name: dev, kind: "veth", up: true, mtu, mac: "02:00:00:00:00:01" });
     this.addAddress({ dev, address });
     return this;
   }
@@ -102,10 +114,14 @@ export class FakeNodeKernel implements NodeKernelPort {
 
   private one(op: PodNetOp): void {
     switch (op.op) {
-      case "sysctl-set":
-        if (!op.key.startsWith("net/")) this.fail(`cannot stat /proc/sys/${op.key}`);
+      case "sysctl-set": {
+        const dev = sysctlDevice(op.key);
+        if (!op.key.startsWith("net/") || (dev !== undefined && !this.links.has(dev))) {
+          this.fail(`cannot stat /proc/sys/${op.key}: No such file or directory`);
+        }
         this.sysctls.set(op.key, op.value);
         return;
+      }
       case "route-del": {
         const r = op.route;
         const i = this.routes.findIndex(
@@ -148,6 +164,8 @@ export class FakeNodeKernel implements NodeKernelPort {
       case "link-del":
         this.link(op.name);
         this.links.delete(op.name);
+        for (const key of [...this.sysctls.keys()])
+          if (sysctlDevice(key) === op.name) this.sysctls.delete(key);
         this.addresses = this.addresses.filter((a) => a.dev !== op.name);
         this.routes = this.routes.filter((r) => r.dev !== op.name);
         this.neighbours = this.neighbours.filter((n) => n.dev !== op.name);
@@ -165,7 +183,7 @@ export class FakeNodeKernel implements NodeKernelPort {
             this.fail(`A VXLAN device with the specified VNI already exists (${other.name})`);
           }
         }
-        this.links.set(l.name, {
+        this.newLink({
           name: l.name,
           kind: "vxlan",
           alias: l.alias,

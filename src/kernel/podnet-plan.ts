@@ -10,9 +10,11 @@
  * deleted link vanish with it (the kernel removes its addresses, neighbours, FDB entries and
  * routes), so the plan re-adds them instead of deleting them one by one.
  *
- * Operations come out in dependency order: sysctls, removals (routes first), links,
- * addresses, neighbours, FDB entries, and routes last, so a route never points into a path
- * that is not fully built.
+ * Operations come out in dependency order: removals (routes first), links, addresses,
+ * neighbours, sysctls (a device's own keys exist only once it does), FDB entries, and routes
+ * last, so a route never points into a path that is not fully built. A per-device sysctl of
+ * a device created or recreated by the plan is always set: a new device starts from the
+ * namespace's defaults, whatever the old one had.
  */
 import {
   type AddressSpec,
@@ -43,7 +45,6 @@ export type PodNetOp =
   | { op: "route-replace"; route: RouteSpec };
 
 const ORDER: PodNetOp["op"][] = [
-  "sysctl-set",
   "route-del",
   "neigh-del",
   "fdb-del",
@@ -53,6 +54,7 @@ const ORDER: PodNetOp["op"][] = [
   "link-set",
   "addr-add",
   "neigh-replace",
+  "sysctl-set",
   "fdb-replace",
   "route-replace",
 ];
@@ -109,7 +111,7 @@ function checkDesired(want: NodePodNetwork): void {
 
 interface LinkPlan {
   ops: PodNetOp[];
-  /** Links flatnet owns after the plan (desired ones) whose observed entries still exist. */
+  /** Desired links that exist and stay (not created or recreated): their entries still count. */
   kept: Set<string>;
 }
 
@@ -118,14 +120,14 @@ function planLinks(have: KernelSnapshot, want: NodePodNetwork): LinkPlan {
   const kept = new Set<string>();
   const byName = new Map(have.links.map((l) => [l.name, l]));
   for (const link of want.links) {
+    if (!byName.has(link.dev)) {
+      throw new UserError(
+        `underlay device ${link.dev} does not exist, so ${link.name} cannot be created on it`,
+        `create the node's ${link.dev} first, or pass its real name as underlayDev`,
+      );
+    }
     const cur = byName.get(link.name);
     if (cur === undefined) {
-      if (!byName.has(link.dev)) {
-        throw new UserError(
-          `underlay device ${link.dev} does not exist, so ${link.name} cannot be created on it`,
-          `create the node's ${link.dev} first, or pass its real name as underlayDev`,
-        );
-      }
       ops.push({ op: "link-add", link });
       continue;
     }
@@ -217,13 +219,20 @@ function planRoutes(have: KernelSnapshot, want: NodePodNetwork, gone: (dev?: str
 export function planPodNetwork(have: KernelSnapshot, want: NodePodNetwork): PodNetOp[] {
   checkDesired(want);
   const links = planLinks(have, want);
-  const ownedLinks = new Set(have.links.filter(isOwnedLink).map((l) => l.name));
-  // Entries on links that survive the plan; those on deleted or recreated links vanish.
-  const live = (dev: string) => links.kept.has(dev) || (ownedLinks.has(dev) && !deleted(links.ops, dev));
+  // Entries on links that stay count; those on deleted or recreated links vanish with them,
+  // and entries on links flatnet does not own are not its business.
+  const live = (dev: string) => links.kept.has(dev);
   const gone = (dev?: string) => dev !== undefined && deleted(links.ops, dev);
 
+  const created = new Set(links.ops.flatMap((o) => (o.op === "link-add" ? [o.link.name] : [])));
   const sysctls: PodNetOp[] = want.sysctls
-    .filter((s) => have.sysctls.find((h) => h.key === s.key)?.value !== s.value)
+    .filter((s) => {
+      const dev = sysctlDevice(s.key);
+      return (
+        (dev !== undefined && created.has(dev)) ||
+        have.sysctls.find((h) => h.key === s.key)?.value !== s.value
+      );
+    })
     .map((s) => ({ op: "sysctl-set", key: s.key, value: s.value }));
   const addresses = diffByKey(
     have.addresses.filter((a) => live(a.dev)),
@@ -258,6 +267,12 @@ export function planPodNetwork(have: KernelSnapshot, want: NodePodNetwork): PodN
     ...planRoutes(have, want, gone),
   ];
   return ops.sort((a, b) => ORDER.indexOf(a.op) - ORDER.indexOf(b.op));
+}
+
+/** The device a per-device sysctl key belongs to (net/ipv4/conf/<dev>/...), if any. */
+export function sysctlDevice(key: string): string | undefined {
+  const dev = /^net\/ipv[46]\/(?:conf|neigh)\/([^/]+)\//.exec(key)?.[1];
+  return dev === "all" || dev === "default" ? undefined : dev;
 }
 
 function deleted(ops: PodNetOp[], name: string): boolean {

@@ -1,7 +1,7 @@
 /**
  * Renders planned pod-network operations as the scripts the real kernel port runs, in order:
- *   1. `sysctl -w key=value ...` (inside the node namespace),
- *   2. `ip -batch -`: removals, links, addresses, neighbours,
+ *   1. `ip -batch -`: removals, links, addresses, neighbours,
+ *   2. `sysctl -w key=value ...` (inside the node namespace; after 1, so new devices exist),
  *   3. `bridge -batch -`: VXLAN FDB entries (iproute2's `ip` has no fdb command),
  *   4. `ip -batch -`: routes, last, so traffic is steered only into a finished path.
  * Pure, so the exact command lines are unit tested.
@@ -10,8 +10,8 @@ import { FLATNET_ROUTE_PROTO } from "../model/podnet.js";
 import type { PodNetOp } from "./podnet-plan.js";
 
 export interface PodNetScripts {
-  sysctl: string[];
   ip: string[];
+  sysctl: string[];
   bridge: string[];
   routes: string[];
 }
@@ -81,7 +81,7 @@ export function renderOp(op: PodNetOp): { script: keyof PodNetScripts; lines: st
 }
 
 export function renderPodNetOps(ops: PodNetOp[]): PodNetScripts {
-  const scripts: PodNetScripts = { sysctl: [], ip: [], bridge: [], routes: [] };
+  const scripts: PodNetScripts = { ip: [], sysctl: [], bridge: [], routes: [] };
   for (const op of ops) {
     const { script, lines } = renderOp(op);
     scripts[script].push(...lines);

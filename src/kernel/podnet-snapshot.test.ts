@@ -114,9 +114,13 @@ describe("kernel snapshot parsing", () => {
 
   it("splits batch output and sysctl values", () => {
     assert.deepEqual(splitJsonLines('[{"a":1}]\n[]\n\n'), [[{ a: 1 }], []]);
-    assert.deepEqual(parseSysctls(["net/ipv4/ip_forward", "net/ipv4/conf/all/rp_filter"], "0\n1\n"), [
+    // `sysctl -e` output; flannel.1 (shown as flannel/1) exists, eth9 does not.
+    const out = "net.ipv4.ip_forward = 0\nnet.ipv4.conf.flannel/1.rp_filter = 1\n";
+    const keys = ["net/ipv4/ip_forward", "net/ipv4/conf/flannel.1/rp_filter", "net/ipv4/conf/eth9/rp_filter"];
+    assert.deepEqual(parseSysctls(keys, out), [
       { key: "net/ipv4/ip_forward", value: "0" },
-      { key: "net/ipv4/conf/all/rp_filter", value: "1" },
+      { key: "net/ipv4/conf/flannel.1/rp_filter", value: "1" },
+      { key: "net/ipv4/conf/eth9/rp_filter", value: "" },
     ]);
     assert.throws(() => parseLinks({ error: "x" }), /unexpected link output/);
   });

@@ -127,10 +127,28 @@ export function parseFdb(dev: string, json: unknown): FdbSpec[] {
     .map((e) => ({ dev, mac: String(e.mac), dst: String(e.dst) }));
 }
 
-/** Output of `sysctl -n k1 k2 ...`: one value per line, in order. */
+/**
+ * How `sysctl` prints a slash-form key: components joined by dots, dots inside a component
+ * (a device name like flannel.1) shown as slashes: net.ipv4.conf.flannel/1.rp_filter.
+ */
+export function sysctlDisplayName(key: string): string {
+  return key
+    .split("/")
+    .map((part) => part.replaceAll(".", "/"))
+    .join(".");
+}
+
+/**
+ * Output of `sysctl -e k1 k2 ...` ("name = value" lines; keys that do not exist, such as those
+ * of a device not yet created, are absent): the value of each key, "" when absent.
+ */
 export function parseSysctls(keys: string[], output: string): SysctlSpec[] {
-  const values = output.split("\n");
-  return keys.map((key, i) => ({ key, value: (values[i] ?? "").trim() }));
+  const values = new Map<string, string>();
+  for (const line of output.split("\n")) {
+    const at = line.indexOf(" = ");
+    if (at > 0) values.set(line.slice(0, at), line.slice(at + 3).trim());
+  }
+  return keys.map((key) => ({ key, value: values.get(sysctlDisplayName(key)) ?? "" }));
 }
 
 /** Output of `ip -j -batch -`: one JSON document per command, one per line. */

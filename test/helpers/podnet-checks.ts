@@ -61,7 +61,7 @@ export async function assertNodePodClientIp(lab: MiniLab): Promise<{ localSrc: s
       `${proto} node IP -> remote pod`,
     );
     assert.equal(await askClientIp(local.ns, n1.nodeIP, proto), local.ip, `${proto} pod -> own node`);
-    // Asymmetric under vxlan (there over the underlay, back through flannel.1): needs loose rp_filter.
+    // Asymmetric under vxlan (there over the underlay, back through flannel.1): strict rp_filter drops it.
     assert.equal(await askClientIp(remote.ns, n1.nodeIP, proto), remote.ip, `${proto} pod -> other node`);
     assert.equal(
       await askClientIp(remote.ns, n1.gateway, proto),
