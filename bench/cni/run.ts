@@ -63,7 +63,9 @@ function stats(xs: number[]) {
 
 function fsType(dir: string): string {
   try {
-    return execFileSync("findmnt", ["-n", "-o", "FSTYPE", "--target", dir], { encoding: "utf8" }).trim();
+    return execFileSync("findmnt", ["-n", "-o", "FSTYPE", "--target", dir], { encoding: "utf8" })
+      .split("\n")[0]!
+      .trim();
   } catch {
     return "unknown";
   }
