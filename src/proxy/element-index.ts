@@ -3,10 +3,10 @@
  * it, and the dynamic chains the elements' verdicts reference. A sync plans a change for the
  * dirty owners only (plan), applies it to the kernel, and commits the plan here once the
  * kernel accepted it; a failed apply leaves the index as it was (and the proxier resyncs in
- * full). Two owners wanting the same key (two Services claiming one ClusterIP:port) resolve to
- * the lexically first owner, reported as a conflict, never as a failed transaction.
+ * full, building a fresh index in one pass). Two owners wanting the same key (two Services
+ * claiming one ClusterIP:port) resolve to the lexically first owner, reported as a conflict,
+ * never as a failed transaction.
  */
-
 import type { Element } from "./elements.js";
 import { dynamicChainOf } from "./ruleset.js";
 
@@ -27,21 +27,37 @@ export interface Plan {
   owners: Map<string, Element[]>;
 }
 
+/** owner -> value ("" for set elements). */
+type Owners = Map<string, string>;
+
 const SET_ELEMENT = "";
-const id = (set: string, key: string) => `${set}\u0000${key}`;
 
 export class ElementIndex {
-  /** set\0key -> owner -> value ("" for set elements). */
-  private wanted = new Map<string, Map<string, string>>();
+  /** set -> key -> owners. */
+  private wanted = new Map<string, Map<string, Owners>>();
   private byOwner = new Map<string, Element[]>();
   private chainUse = new Map<string, number>();
 
-  elementsOf(owner: string): Element[] {
-    return this.byOwner.get(owner) ?? [];
+  /** An index holding exactly these owners' elements, built in one pass (full syncs). */
+  static build(owners: Map<string, Element[]>): { index: ElementIndex; conflicts: string[] } {
+    const index = new ElementIndex();
+    for (const [owner, elements] of owners) {
+      if (elements.length === 0) continue;
+      index.byOwner.set(owner, elements);
+      for (const el of elements) index.ownersOf(el.set, el.key, true)!.set(owner, el.value ?? SET_ELEMENT);
+    }
+    const conflicts: string[] = [];
+    for (const [set, keys] of index.wanted) {
+      for (const [key, owners] of keys) {
+        if (owners.size > 1 && new Set(owners.values()).size > 1) conflicts.push(conflict(set, key, owners));
+        index.use(winner(owners), +1);
+      }
+    }
+    return { index, conflicts };
   }
 
-  owners(): string[] {
-    return [...this.byOwner.keys()];
+  elementsOf(owner: string): Element[] {
+    return this.byOwner.get(owner) ?? [];
   }
 
   /** Dynamic chains referenced by at least one effective element. */
@@ -52,33 +68,33 @@ export class ElementIndex {
   /** Every effective element, grouped by set (for a full sync). */
   effective(): Map<string, Array<{ key: string; value?: string }>> {
     const out = new Map<string, Array<{ key: string; value?: string }>>();
-    for (const [k, owners] of this.wanted) {
-      const [set, key] = k.split("\u0000") as [string, string];
-      const value = winner(owners)!;
-      let list = out.get(set);
-      if (!list) {
-        list = [];
-        out.set(set, list);
+    for (const [set, keys] of this.wanted) {
+      const list: Array<{ key: string; value?: string }> = [];
+      for (const [key, owners] of keys) {
+        const value = winner(owners)!;
+        list.push(value === SET_ELEMENT ? { key } : { key, value });
       }
-      list.push(value === SET_ELEMENT ? { key } : { key, value });
+      out.set(set, list);
     }
     return out;
   }
 
   /** The change that replacing these owners' elements would make (nothing is modified). */
   plan(updates: Map<string, Element[]>): Plan {
-    const overlay = new Map<string, Map<string, string>>();
-    const touch = (k: string) => {
-      let m = overlay.get(k);
-      if (!m) {
-        m = new Map(this.wanted.get(k) ?? []);
-        overlay.set(k, m);
+    // set\0key -> owners after the update (copies; the index is untouched).
+    const overlay = new Map<string, { set: string; key: string; owners: Owners }>();
+    const touch = (set: string, key: string) => {
+      const id = `${set}\u0000${key}`;
+      let o = overlay.get(id);
+      if (!o) {
+        o = { set, key, owners: new Map(this.ownersOf(set, key, false) ?? []) };
+        overlay.set(id, o);
       }
-      return m;
+      return o.owners;
     };
     for (const [owner, next] of updates) {
-      for (const el of this.byOwner.get(owner) ?? []) touch(id(el.set, el.key)).delete(owner);
-      for (const el of next) touch(id(el.set, el.key)).set(owner, el.value ?? SET_ELEMENT);
+      for (const el of this.byOwner.get(owner) ?? []) touch(el.set, el.key).delete(owner);
+      for (const el of next) touch(el.set, el.key).set(owner, el.value ?? SET_ELEMENT);
     }
     const changes: ElementChange[] = [];
     const conflicts: string[] = [];
@@ -87,18 +103,11 @@ export class ElementIndex {
       const chain = dynamicChainOf(value);
       if (chain) use.set(chain, (use.get(chain) ?? 0) + by);
     };
-    for (const [k, owners] of overlay) {
-      const before = winner(this.wanted.get(k));
+    for (const { set, key, owners } of overlay.values()) {
+      const before = winner(this.ownersOf(set, key, false));
       const after = winner(owners);
-      const distinct = new Set(owners.values());
-      if (distinct.size > 1) {
-        const [set, key] = k.split("\u0000");
-        conflicts.push(
-          `${set} ${key}: wanted by ${[...owners.keys()].sort().join(", ")}; ${[...owners.keys()].sort()[0]} wins`,
-        );
-      }
+      if (owners.size > 1 && new Set(owners.values()).size > 1) conflicts.push(conflict(set, key, owners));
       if (before === after) continue;
-      const [set, key] = k.split("\u0000") as [string, string];
       const change: ElementChange = { set, key };
       if (before !== undefined) change.before = before;
       if (after !== undefined) change.after = after;
@@ -126,39 +135,51 @@ export class ElementIndex {
   commit(plan: Plan): void {
     for (const [owner, next] of plan.owners) {
       for (const el of this.byOwner.get(owner) ?? []) {
-        const k = id(el.set, el.key);
-        const m = this.wanted.get(k);
-        m?.delete(owner);
-        if (m && m.size === 0) this.wanted.delete(k);
+        const owners = this.ownersOf(el.set, el.key, false);
+        owners?.delete(owner);
+        if (owners && owners.size === 0) this.wanted.get(el.set)!.delete(el.key);
       }
-      for (const el of next) {
-        const k = id(el.set, el.key);
-        let m = this.wanted.get(k);
-        if (!m) {
-          m = new Map();
-          this.wanted.set(k, m);
-        }
-        m.set(owner, el.value ?? SET_ELEMENT);
-      }
+      for (const el of next) this.ownersOf(el.set, el.key, true)!.set(owner, el.value ?? SET_ELEMENT);
       if (next.length > 0) this.byOwner.set(owner, next);
       else this.byOwner.delete(owner);
     }
     for (const c of plan.changes) {
-      const by = (v: string | undefined, d: number) => {
-        const chain = dynamicChainOf(v);
-        if (!chain) return;
-        const n = (this.chainUse.get(chain) ?? 0) + d;
-        if (n > 0) this.chainUse.set(chain, n);
-        else this.chainUse.delete(chain);
-      };
-      by(c.before, -1);
-      by(c.after, +1);
+      this.use(c.before, -1);
+      this.use(c.after, +1);
     }
+  }
+
+  private ownersOf(set: string, key: string, create: boolean): Owners | undefined {
+    let keys = this.wanted.get(set);
+    if (!keys) {
+      if (!create) return undefined;
+      keys = new Map();
+      this.wanted.set(set, keys);
+    }
+    let owners = keys.get(key);
+    if (!owners && create) {
+      owners = new Map();
+      keys.set(key, owners);
+    }
+    return owners;
+  }
+
+  private use(value: string | undefined, by: number): void {
+    const chain = dynamicChainOf(value);
+    if (!chain) return;
+    const n = (this.chainUse.get(chain) ?? 0) + by;
+    if (n > 0) this.chainUse.set(chain, n);
+    else this.chainUse.delete(chain);
   }
 }
 
+function conflict(set: string, key: string, owners: Owners): string {
+  const names = [...owners.keys()].sort();
+  return `${set} ${key}: wanted by ${names.join(", ")}; ${names[0]} wins`;
+}
+
 /** The effective value: that of the lexically first owner. */
-function winner(owners: Map<string, string> | undefined): string | undefined {
+function winner(owners: Owners | undefined): string | undefined {
   if (!owners || owners.size === 0) return undefined;
   let best: string | undefined;
   for (const o of owners.keys()) if (best === undefined || o < best) best = o;

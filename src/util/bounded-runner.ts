@@ -26,7 +26,7 @@ export class BoundedRunner {
   }
 
   /**
-   * Resolves when a run that started after this call has finished (successfully or not), or
+   * Resolves when a run that started after this call has succeeded, or
    * at once when nothing is due. Under a steady stream of requests this still resolves: it
    * waits for one fresh run, not for the stream to stop.
    */
@@ -56,17 +56,20 @@ export class BoundedRunner {
     this.running = true;
     const run = ++this.started;
     this.lastRun = Date.now();
+    let ok = true;
     try {
       await this.fn();
     } catch (err) {
+      ok = false;
       this.onError(err);
       this.due = true;
       this.lastRun = Date.now() + this.retryMs - this.minIntervalMs;
     } finally {
       this.running = false;
     }
+    // A failed run is retried; its waiters wait for the retry to succeed.
     this.waiters = this.waiters.filter((w) => {
-      if (w.after > run) return true;
+      if (!ok || w.after > run) return true;
       w.resolve();
       return false;
     });
