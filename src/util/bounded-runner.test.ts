@@ -29,7 +29,9 @@ test("requests coalesce and runs never overlap", async () => {
 
 test("settled resolves under a steady stream of requests", async () => {
   const r = new BoundedRunner(
-    async () => sleep(5),
+    async () => {
+      await sleep(5);
+    },
     1,
     10,
     () => undefined,
