@@ -149,6 +149,35 @@ describe("CNI fast path through the resident agent", () => {
     assert.deepEqual(allocatedIps(`${tb.dir}/ipam`, "fastref"), []);
   });
 
+  it("delegates IPAM to the reference host-local from the agent (1.1.0 config, negotiated to 1.0.0)", async () => {
+    const pod = await tb.pod("fasthl");
+    const dataDir = `${tb.dir}/hostlocal`;
+    const config = conf("1.1.0", 8, {
+      ipam: { type: "host-local", dataDir, ranges: [[{ subnet: "10.98.0.0/24" }]] },
+    });
+    const call = (command: PluginCall["command"], extra: Partial<PluginCall> = {}): PluginCall => ({
+      plugin: "flatnet-cni",
+      command,
+      hostNetns: tb.host,
+      config,
+      containerId: "ctr-fasthl",
+      netns: pod.path,
+      ifname: "eth0",
+      ...extra,
+    });
+    const add = await traced(call("ADD"));
+    assert.equal(add.out.code, 0, add.out.stdout);
+    assert.deepEqual(add.served, [{ plugin: "flatnet-cni", command: "ADD", status: 0 }]);
+    assert.equal(add.out.json.cniVersion, "1.1.0");
+    assert.equal(add.out.json.ips[0].address, "10.98.0.2/24");
+    assert.deepEqual(allocatedIps(dataDir, "fast8"), ["10.98.0.2"]);
+    const check = await traced(call("CHECK", { config: { ...config, prevResult: add.out.json } }));
+    assert.equal(check.out.code, 0, check.out.stdout);
+    const del = await traced(call("DEL"));
+    assert.equal(del.out.code, 0, del.out.stdout);
+    assert.deepEqual(allocatedIps(dataDir, "fast8"), []);
+  });
+
   it("errors come back through the agent with the same codes; malformed JSON takes the slow path", async () => {
     const pod = await tb.pod("fasterr");
     const base = {
