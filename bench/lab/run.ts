@@ -81,6 +81,7 @@ function run(size: Size) {
     const pods = JSON.parse(
       execFileSync(process.execPath, [cli, "get", "pods", "-A", "-o", "json", "--name", lab], {
         encoding: "utf8",
+        maxBuffer: 1 << 28,
       }),
     ).items as Array<{ status?: { phase?: string; podIP?: string } }>;
     const running = pods.filter((p) => p.status?.phase === "Running" && p.status.podIP).length;
