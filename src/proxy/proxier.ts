@@ -175,27 +175,29 @@ export class ServiceProxy {
   private async fullSync(): Promise<void> {
     const started = performance.now();
     this.dirty.clear();
-    const fresh = new ElementIndex();
-    const plan = fresh.plan(new Map([...this.services.keys()].map((k) => [k, this.desired(k)] as const)));
-    for (const c of plan.conflicts) this.o.log(`service proxy: conflict: ${c}`);
-    fresh.commit(plan);
+    const { index, conflicts } = ElementIndex.build(
+      new Map([...this.services.keys()].map((k) => [k, this.desired(k)] as const)),
+    );
+    for (const c of conflicts) this.o.log(`service proxy: conflict: ${c}`);
     const existing = await this.o.table.objects();
-    const effective = fresh.effective();
+    const effective = index.effective();
     try {
-      await this.o.table.apply(renderFull(this.o.config, effective, fresh.chains(), existing));
+      await this.o.table.apply(renderFull(this.o.config, effective, index.chains(), existing));
     } catch (err) {
       if (!existing) throw err;
       this.o.log(`service proxy: the existing table cannot be reused (${errorMessage(err)}); recreating it`);
       await this.o.table.apply(
-        renderFull(this.o.config, effective, fresh.chains(), existing, { recreate: true }),
+        renderFull(this.o.config, effective, index.chains(), existing, { recreate: true }),
       );
     }
-    this.index = fresh;
+    this.index = index;
     this.needFull = false;
+    let elements = 0;
+    for (const list of effective.values()) elements += list.length;
     this.record({
       kind: "full",
       services: this.services.size,
-      changes: plan.changes.length,
+      changes: elements,
       ms: performance.now() - started,
     });
     await this.pruneAffinity();

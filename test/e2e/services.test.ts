@@ -3,8 +3,10 @@
  * vxlan): `get svc` columns, spread over endpoints, ClientIP affinity, externalTrafficPolicy
  * Local keeping the client IP and not served by a node without an endpoint, refusal without
  * endpoints, hairpin, NodePort from the external client on every node, a UDP Service, named
- * targetPorts that differ per pod, a node reaching a ClusterIP, and an endpoint removed taking
- * no new connections. Fixture: test/fixtures/lab/services.yaml.
+ * targetPorts that differ per pod, a node reaching a ClusterIP, internalTrafficPolicy Local,
+ * publishNotReadyAddresses, fallback to a serving-terminating endpoint, bad Services refused
+ * with nothing changed, and an endpoint removed taking no new connections.
+ * Fixtures: test/fixtures/lab/services.yaml, test/fixtures/lab/services-bad/.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
@@ -148,6 +150,95 @@ describe("Services in the lab", { timeout: 600_000 }, () => {
     );
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout.trim(), /^alt-[12]$/);
+  });
+
+  test("internalTrafficPolicy Local: a ClusterIP reaches only the endpoints on the client's node", async () => {
+    // client runs on node-2 next to web-3; alt-1 runs on node-1 next to web-1 and web-2.
+    const url = `http://${vip.get("inner")}/hostname`;
+    const fromNode2 = tally(await many("client", url, 12));
+    assert.deepEqual([...fromNode2.keys()], ["web-3"], JSON.stringify([...fromNode2]));
+    const fromNode1 = tally(await many("alt-1", url, 24));
+    assert.deepEqual([...fromNode1.keys()].sort(), ["web-1", "web-2"], JSON.stringify([...fromNode1]));
+  });
+
+  test("publishNotReadyAddresses sends traffic to a pod that is not Ready; without it, refused", async () => {
+    const pods = JSON.parse(await flatnetOk(["get", "pods", "-n", "svc", "-o", "json", "--name", lab])) as {
+      items: Array<Item & { status?: { conditions?: Array<{ type: string; status: string }> } }>;
+    };
+    const unready = pods.items.find((p) => p.metadata.name === "unready-1")!;
+    assert.equal(unready.status?.conditions?.find((c) => c.type === "Ready")?.status, "False");
+    const r = await inPod("client", `curl -s -m 3 http://${vip.get("unready")}/hostname`);
+    assert.equal(r.stdout.trim(), "unready-1", r.stderr);
+    const hidden = await inPod(
+      "client",
+      `curl -sS -v -m 3 http://${vip.get("unready-hidden")}/hostname 2>&1; echo "exit=$?"`,
+    );
+    assert.match(hidden.stdout, /Connection refused/);
+    assert.match(hidden.stdout, /exit=7/);
+  });
+
+  test("a terminating endpoint that still serves takes connections when none is ready", async () => {
+    const url = `http://${vip.get("drain")}/hostname`;
+    assert.deepEqual(await many("client", url, 3), ["drain-1", "drain-1", "drain-1"]);
+    await flatnetOk(["delete", "pod", "drain-1", "-n", "svc", "--name", lab]);
+    // drain-1 ignores SIGTERM: for its 20 s grace period its slice says terminating, serving,
+    // not ready. Wait for the slice to say so.
+    const deadline = Date.now() + 10_000;
+    let conditions: unknown;
+    for (;;) {
+      const slices = JSON.parse(
+        await flatnetOk(["get", "endpointslices", "-n", "svc", "-o", "json", "--name", lab]),
+      ) as {
+        items: Array<{
+          metadata: { labels?: Record<string, string> };
+          endpoints?: Array<{ conditions?: unknown }>;
+        }>;
+      };
+      const drain = slices.items.find((s) => s.metadata.labels?.["kubernetes.io/service-name"] === "drain");
+      conditions = drain?.endpoints?.[0]?.conditions;
+      if (JSON.stringify(conditions) === JSON.stringify({ ready: false, serving: true, terminating: true }))
+        break;
+      assert.ok(
+        Date.now() < deadline,
+        `the slice never showed drain-1 terminating: ${JSON.stringify(conditions)}`,
+      );
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(await many("client", url, 5), Array(5).fill("drain-1"));
+  });
+
+  test("bad Services are refused with the reason and change nothing", async () => {
+    const bad = `${repoRoot()}/test/fixtures/lab/services-bad`;
+    const before = await flatnetOk(["get", "svc", "-n", "svc", "-o", "json", "--name", lab]);
+    const cases: Array<[string, RegExp]> = [
+      [
+        "clusterip-taken.yaml",
+        /Service svc\/clash: spec\.clusterIP: .*10\.96\.0\.1.*already allocated to default\/kubernetes/,
+      ],
+      [
+        "clusterip-out-of-range.yaml",
+        /spec\.clusterIP: .*192\.168\.50\.5.*outside the service CIDR 10\.96\.0\.0\/12/,
+      ],
+      ["nodeport-taken.yaml", /spec\.ports\[0\]\.nodePort: .*30080.*already allocated to svc\/web/],
+      ["nodeport-out-of-range.yaml", /nodePort 8080 .*outside the NodePort range 30000-32767/],
+      ["duplicate-ports.yaml", /spec\.ports\[1\]: Duplicate value/],
+      ["invalid-port.yaml", /spec\.ports\[0\]\.port: Invalid value: 70000: must be between 1 and 65535/],
+      ["broken-selector.yaml", /spec\.selector\[app\]: Invalid value: "web server"/],
+    ];
+    for (const [file, why] of cases) {
+      const r = await flatnet(["apply", "-f", `${bad}/${file}`, "--name", lab]);
+      assert.notEqual(r.code, 0, `${file} was accepted`);
+      assert.match(r.stderr, why, file);
+    }
+    const after = await flatnetOk(["get", "svc", "-n", "svc", "-o", "json", "--name", lab]);
+    const names = (s: string) =>
+      (JSON.parse(s) as { items: Item[] }).items.map((i) => i.metadata.name).sort();
+    assert.deepEqual(
+      names(after),
+      names(before),
+      "no Service was created (not even the valid one of a refused apply)",
+    );
   });
 
   test("an endpoint removed takes no new connections", async () => {
