@@ -5,7 +5,8 @@ import { describe, it } from "node:test";
 import { ControlPlane } from "./control-plane.js";
 import type { KObject } from "./types.js";
 
-const tick = () => new Promise((r) => setImmediate(r));
+// Controllers coalesce events on a 10 ms timer.
+const tick = () => new Promise((r) => setTimeout(r, 30));
 
 function svc(name: string, spec: Record<string, unknown> = {}): KObject {
   return {

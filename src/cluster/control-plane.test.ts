@@ -3,7 +3,8 @@ import { test } from "node:test";
 import { ControlPlane } from "./control-plane.js";
 import type { KObject } from "./types.js";
 
-const tick = () => new Promise((r) => setTimeout(r, 0));
+// Controllers coalesce events on a 10 ms timer.
+const tick = () => new Promise((r) => setTimeout(r, 30));
 
 function node(name: string): KObject {
   return { apiVersion: "v1", kind: "Node", metadata: { name }, spec: {} };

@@ -66,6 +66,8 @@ export class ControlPlane {
   private services: ServiceAllocations;
   readonly endpointSlices: EndpointSliceController;
   private scheduling = false;
+  private dirtyDeployments = new Set<string>();
+  private controllersQueued = false;
 
   constructor(readonly config: ControlPlaneConfig) {
     this.nodeCidrs = new NodeCidrAllocator(config.podSubnet, config.nodeCIDRMaskSize);
@@ -82,8 +84,11 @@ export class ControlPlane {
     }
     this.store.watch((ev) => {
       const k = ev.object.kind;
-      if (k === "Pod" || k === "Node") queueMicrotask(() => this.reconcileDeployments(ev.object));
-      if (k === "Pod" || k === "Node") queueMicrotask(() => this.schedule());
+      if (k !== "Pod" && k !== "Node") return;
+      const owner = ev.object.metadata.annotations?.["flatnet.dev/deployment"];
+      if (k === "Node") this.dirtyDeployments.add("*");
+      else if (owner) this.dirtyDeployments.add(`${ev.object.metadata.namespace}/${owner}`);
+      this.requestControllers();
     });
   }
 
@@ -212,15 +217,23 @@ export class ControlPlane {
       );
   }
 
-  private reconcileDeployments(changed: KObject): void {
-    if (changed.kind === "Node") {
-      for (const d of this.store.list("Deployment")) this.reconcileDeployment(d);
-      return;
-    }
-    const owner = changed.metadata.annotations?.["flatnet.dev/deployment"];
-    if (!owner) return;
-    const d = this.store.get("Deployment", changed.metadata.namespace, owner);
-    if (d) this.reconcileDeployment(d);
+  /**
+   * Events only mark work; one pass a few milliseconds later reconciles the marked
+   * Deployments and schedules, so a burst of 1,000 pod updates costs one pass, not 1,000.
+   */
+  private requestControllers(): void {
+    if (this.controllersQueued) return;
+    this.controllersQueued = true;
+    setTimeout(() => {
+      this.controllersQueued = false;
+      const dirty = [...this.dirtyDeployments];
+      this.dirtyDeployments.clear();
+      const all = dirty.includes("*");
+      for (const d of this.store.list("Deployment")) {
+        if (all || dirty.includes(`${d.metadata.namespace}/${d.metadata.name}`)) this.reconcileDeployment(d);
+      }
+      this.schedule();
+    }, 10);
   }
 
   /** Make the Deployment's Pods exactly its expansion (create missing, delete extra). */

@@ -22,6 +22,14 @@ function clone<T>(v: T): T {
   return structuredClone(v);
 }
 
+function deepFreeze<T>(v: T): T {
+  if (v && typeof v === "object" && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const child of Object.values(v as object)) deepFreeze(child);
+  }
+  return v;
+}
+
 export class Store implements ClusterSource {
   private objects = new Map<string, KObject>();
   private watchers = new Set<Watcher>();
@@ -120,7 +128,14 @@ export class Store implements ClusterSource {
     return clone(old);
   }
 
+  /**
+   * One frozen copy per event, shared by every watcher: with dozens of watchers (each node's
+   * kubelet, pod network, proxy; controllers; DNS) a copy each made bursts of pod updates
+   * quadratic. Frozen, so a watcher that mutates an event fails loudly instead of corrupting
+   * what the others see.
+   */
   private emit(ev: WatchEvent): void {
-    for (const w of [...this.watchers]) w({ type: ev.type, object: clone(ev.object) });
+    const object = deepFreeze(clone(ev.object));
+    for (const w of [...this.watchers]) w({ type: ev.type, object });
   }
 }

@@ -7,7 +7,8 @@ import type { KObject } from "../types.js";
 import { EndpointSliceController } from "./endpointslice-controller.js";
 import { SERVICE_NAME_LABEL } from "./endpointslice-desired.js";
 
-const tick = () => new Promise((r) => setImmediate(r));
+// Controllers coalesce events on a 10 ms timer.
+const tick = () => new Promise((r) => setTimeout(r, 30));
 
 function pod(name: string, ip: string, ready = true): KObject {
   return {

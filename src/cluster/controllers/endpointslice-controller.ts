@@ -81,7 +81,9 @@ export class EndpointSliceController {
     this.dirty.add(key);
     if (this.scheduled) return;
     this.scheduled = true;
-    queueMicrotask(() => this.flush());
+    // A short timer, not a microtask: kubelets report pods one by one, and a burst of pod
+    // updates should cost one reconcile per Service, not one per update.
+    setTimeout(() => this.flush(), 10);
   }
 
   private markNamespace(namespace: string): void {
