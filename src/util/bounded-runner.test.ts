@@ -63,3 +63,46 @@ test("a failed run is retried", async () => {
   assert.equal(errors.length, 1);
   r.stop();
 });
+
+test("settled called during a run with nothing else due resolves when that run ends", async () => {
+  let runs = 0;
+  const r = new BoundedRunner(
+    async () => {
+      runs++;
+      await sleep(50);
+    },
+    1,
+    10,
+    () => undefined,
+  );
+  r.request();
+  await sleep(10);
+  const t0 = Date.now();
+  const done = await Promise.race([r.settled().then(() => true), sleep(1000).then(() => false)]);
+  assert.ok(done, "settled() never resolved");
+  assert.ok(Date.now() - t0 < 500);
+  assert.equal(runs, 1);
+  r.stop();
+});
+
+test("settled called during a run with a new request waits for the next run", async () => {
+  const seen: number[] = [];
+  let value = 0;
+  const r = new BoundedRunner(
+    async () => {
+      const v = value;
+      await sleep(30);
+      seen.push(v);
+    },
+    1,
+    10,
+    () => undefined,
+  );
+  r.request();
+  await sleep(10);
+  value = 1;
+  r.request();
+  await r.settled();
+  assert.deepEqual(seen, [0, 1]);
+  r.stop();
+});

@@ -32,7 +32,9 @@ export class BoundedRunner {
    */
   settled(): Promise<void> {
     if (!this.due && !this.running) return Promise.resolve();
-    const after = this.started + 1;
+    // Running with nothing due: the current run took every change seen so far, so it is the
+    // one to wait for (no later run may ever start). Otherwise the next run.
+    const after = this.due ? this.started + 1 : this.started;
     return new Promise((resolve) => this.waiters.push({ after, resolve }));
   }
 
