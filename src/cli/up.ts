@@ -84,6 +84,7 @@ export async function up(argv: string[]): Promise<number> {
     underlaySubnet: UNDERLAY_SUBNET,
     mtu: config.networking.mtu ?? 1500,
     dnsDomain: config.networking.dnsDomain ?? "cluster.local",
+    upstreamDNS: config.networking.upstreamDNS,
     nodes: config.nodes.map((n: { name: string; labels?: Record<string, string> }) => ({
       name: n.name,
       labels: n.labels,

@@ -8,7 +8,7 @@ import type { KObject } from "../cluster/types.js";
 import { netnsPath } from "../kernel/netns.js";
 import { UserError } from "../util/errors.js";
 import type { LabDaemon } from "./daemon.js";
-import type { Handler } from "./rpc.js";
+import { type Handler, streamResult } from "./rpc.js";
 import type { ProbeCheck } from "./workload/probe.js";
 
 export interface PodSummary {
@@ -65,7 +65,13 @@ export function labApi(lab: LabDaemon): Record<string, Handler> {
       return store.list(p.kind, p.namespace);
     },
     probe: async (p: { ports: number[]; protocols: Array<"TCP" | "UDP">; timeoutMs?: number }) => {
-      const pods = store.list("Pod").filter((x) => x.status?.podIP && !x.metadata.deletionTimestamp);
+      // Workload pods only: the cluster add-ons in kube-system (DNS) are not part of the matrix,
+      // as `analyze` of the same manifests does not know them.
+      const pods = store
+        .list("Pod")
+        .filter(
+          (x) => x.status?.podIP && !x.metadata.deletionTimestamp && x.metadata.namespace !== "kube-system",
+        );
       const checks: ProbeCheck[] = [];
       for (const port of p.ports)
         for (const protocol of p.protocols)
@@ -80,6 +86,19 @@ export function labApi(lab: LabDaemon): Record<string, Handler> {
               });
       const results = await lab.workloadHost().probe(checks);
       return { pods: pods.map((x) => `${x.metadata.namespace}/${x.metadata.name}`), results };
+    },
+    // A stream: every object of the kinds as ADDED, then SYNCED, then live events (the
+    // cluster DNS pods mirror Services, EndpointSlices, Pods and Namespaces with it).
+    watch: (p: { kinds: string[] }) => {
+      const kinds = new Set(p.kinds ?? []);
+      return streamResult((emit) => {
+        const unwatch = store.watch((ev) => {
+          if (kinds.has(ev.object.kind)) emit(ev);
+        });
+        for (const kind of kinds) for (const object of store.list(kind)) emit({ type: "ADDED", object });
+        emit({ type: "SYNCED" });
+        return unwatch;
+      });
     },
     shutdown: () => {
       setTimeout(() => process.kill(process.pid, "SIGTERM"), 10);

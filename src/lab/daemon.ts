@@ -11,6 +11,7 @@ import { NodeAgent } from "../agent/node-agent.js";
 import { ControlPlane } from "../cluster/control-plane.js";
 import type { KObject } from "../cluster/types.js";
 import { startCniServer } from "../cni/agent-server.js";
+import { clusterDnsIp, dnsAddonObjects } from "../dns/addon.js";
 import { formatIp, nthAddress, parseCidr } from "../ipam/cidr.js";
 import { kubernetesServiceIp } from "../ipam/cluster-ips.js";
 import { errorMessage } from "../util/errors.js";
@@ -31,6 +32,8 @@ export interface LabSpec {
   underlaySubnet: string;
   mtu: number;
   dnsDomain: string;
+  /** Upstream DNS servers for names outside the cluster (Cluster networking.upstreamDNS). */
+  upstreamDNS?: string[];
   nodes: Array<{ name: string; labels?: Record<string, string> }>;
   objects: KObject[];
 }
@@ -131,6 +134,16 @@ export class LabDaemon {
         },
       },
     ]);
+    // Cluster DNS add-on pods behind kube-system/kube-dns (they watch state over the socket
+    // and wait for it to listen).
+    this.cp.apply(
+      dnsAddonObjects({
+        serviceSubnet: this.spec.serviceSubnet,
+        dnsDomain: this.spec.dnsDomain,
+        upstreamDNS: this.spec.upstreamDNS ?? [],
+        labSocket: this.paths.socket,
+      }),
+    );
     this.cp.apply(this.spec.objects);
     await serveRpc(this.paths.socket, labApi(this));
   }
@@ -160,7 +173,11 @@ export class LabDaemon {
         // Like containerd's bin_dir: FLATNET_CNI_PATH overrides where plugins are looked up.
         cniPath: process.env.FLATNET_CNI_PATH?.split(":") ?? [join(repoRoot, "bin"), "/usr/lib/cni"],
         workloads: this.workloads,
-        dns: { clusterDNS: "10.96.0.10", clusterDomain: this.spec.dnsDomain, hostResolvConf: "" },
+        dns: {
+          clusterDNS: clusterDnsIp(this.spec.serviceSubnet),
+          clusterDomain: this.spec.dnsDomain,
+          hostResolvConf: "",
+        },
         services: { clusterCIDR: this.spec.podSubnet, serviceCIDR: this.spec.serviceSubnet },
         // The CNI fast path: the plugin's shim hands requests to this resident server.
         startCniServer: (socketPath, hostNetns) => startCniServer({ socketPath, hostNetns }),

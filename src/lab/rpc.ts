@@ -3,12 +3,28 @@
  * (root-only, like the lab itself). One request per line `{id, method, params}`, one answer
  * per line `{id, result}` or `{id, error: {message, fix?}}`. Small on purpose: the CLI does
  * the heavy lifting of loading and validating manifests before anything reaches the daemon.
+ * A method may instead answer with a stream (`streamResult`): then every value it emits goes
+ * out as `{id, event}` on the same connection until the client hangs up (the cluster DNS
+ * pods watch cluster state this way).
  */
 import { chmodSync, rmSync } from "node:fs";
 import net from "node:net";
 import { errorMessage, UserError } from "../util/errors.js";
 
 export type Handler = (params: any) => Promise<unknown> | unknown;
+
+const STREAM = Symbol("rpc stream");
+
+/** Subscribe with `emit`; return the unsubscribe function, called when the client leaves. */
+export type StreamSubscribe = (emit: (event: unknown) => void) => () => void;
+
+/** A method's answer that streams events instead of one result. */
+export function streamResult(subscribe: StreamSubscribe): unknown {
+  return { [STREAM]: subscribe };
+}
+
+/** A client that reads this far behind is cut off (it reconnects and resyncs). */
+const MAX_STREAM_BACKLOG = 256 * 1024 * 1024;
 
 export interface RpcServer {
   close(): Promise<void>;
@@ -38,6 +54,17 @@ export async function serveRpc(socketPath: string, methods: Record<string, Handl
         const fn = methods[req.method];
         if (!fn) throw new UserError(`unknown lab API method "${req.method}"`);
         const result = await fn(req.params ?? {});
+        const subscribe = (result as { [STREAM]?: StreamSubscribe } | null)?.[STREAM];
+        if (subscribe) {
+          if (conn.destroyed) return;
+          const unsubscribe = subscribe((event) => {
+            if (conn.destroyed) return;
+            conn.write(`${JSON.stringify({ id, event })}\n`);
+            if (conn.writableLength > MAX_STREAM_BACKLOG) conn.destroy();
+          });
+          conn.once("close", unsubscribe);
+          return;
+        }
         if (!conn.destroyed) conn.write(`${JSON.stringify({ id, result: result ?? null })}\n`);
       } catch (err) {
         const error =

@@ -10,6 +10,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { netnsPath } from "../../src/kernel/netns.js";
+import { tcpConnectFrom } from "../../src/lab/workload/ns-socket.js";
 
 export interface Knot {
   address: string;
@@ -45,11 +47,15 @@ export async function freePort(address: string): Promise<number> {
   throw new Error(`no port free for both UDP and TCP on ${address}`);
 }
 
-/** Start knotd serving `zones` (origin -> zone file text) on address:port. */
+/**
+ * Start knotd serving `zones` (origin -> zone file text) on address:port, inside network
+ * namespace `netns` when given (then `port` is required).
+ */
 export async function startKnot(
   address: string,
   zones: Record<string, string>,
   port?: number,
+  netns?: string,
 ): Promise<Knot> {
   const dir = mkdtempSync(join(tmpdir(), "flatnet-knot-"));
   const p = port ?? (await freePort(address));
@@ -81,9 +87,11 @@ export async function startKnot(
       zoneConf,
     ].join("\n"),
   );
-  const child: ChildProcess = spawn("knotd", ["-c", join(dir, "knot.conf")], {
-    stdio: ["ignore", "ignore", "pipe"],
-  });
+  const argv = ["knotd", "-c", join(dir, "knot.conf")];
+  // `ip netns exec` execs knotd, so the child's PID is knotd's.
+  const child: ChildProcess = netns
+    ? spawn("ip", ["netns", "exec", netns, ...argv], { stdio: ["ignore", "ignore", "pipe"] })
+    : spawn(argv[0]!, argv.slice(1), { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr?.on("data", (d) => {
     stderr += d;
@@ -104,13 +112,21 @@ export async function startKnot(
       await stop();
       throw new Error(`knotd exited with ${child.exitCode}: ${stderr.trim()}`);
     }
-    const up = await new Promise<boolean>((resolve) => {
-      const s = net.connect({ host: address, port: p }, () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.on("error", () => resolve(false));
-    });
+    const up = netns
+      ? await tcpConnectFrom(netnsPath(netns), address, p, 500).then(
+          (s) => {
+            s.destroy();
+            return true;
+          },
+          () => false,
+        )
+      : await new Promise<boolean>((resolve) => {
+          const s = net.connect({ host: address, port: p }, () => {
+            s.destroy();
+            resolve(true);
+          });
+          s.on("error", () => resolve(false));
+        });
     if (up) break;
     if (Date.now() > deadline) {
       await stop();
