@@ -20,7 +20,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { startCniServer } from "../../src/cni/agent-server.js";
 import { createNetns, deleteNetns } from "../../src/kernel/netns.js";
@@ -219,6 +219,7 @@ async function main() {
   await createNetns(host);
   const server = await startCniServer({ socketPath, hostNetns: host });
   const rounds: Round[] = [];
+  const loadBefore = loadavg()[0]!;
   const wrapper = { viaWrapper: [] as number[], shimDirect: [] as number[] };
   try {
     rounds.push(await round(host, id, "d", work, socketPath));
@@ -245,8 +246,10 @@ async function main() {
 
   const machine = machineInfo();
   const wrapperStats = { viaWrapper: stats(wrapper.viaWrapper), shimDirect: stats(wrapper.shimDirect) };
+  const load = { before: Number(loadBefore.toFixed(2)), after: Number(loadavg()[0]!.toFixed(2)) };
   const data = {
     machine,
+    load,
     pods: PODS,
     unit: "ms",
     goal: "ADD p50 <= 1.0x reference",
@@ -264,7 +267,7 @@ async function main() {
     ].join("\n");
   });
   const body = [
-    `${PODS} pods per variant, each plugin exec'd as a runtime does (\`ip netns exec <node> plugin\`), calls interleaved across variants. Times in ms, wall clock per call including the exec.`,
+    `${PODS} pods per variant, each plugin exec'd as a runtime does (\`ip netns exec <node> plugin\`), calls interleaved across variants. Times in ms, wall clock per call including the exec. Load average (1 min) ${load.before} before, ${load.after} after: the machine is shared, so absolute times vary between runs, the ratios less.`,
     "",
     ...sections.flatMap((s) => [s, ""]),
     `bin/ wrapper cost (fast-path VERSION, p50): via bin/flatnet-cni ${wrapperStats.viaWrapper.p50} ms, build/cni_shim directly ${wrapperStats.shimDirect.p50} ms.`,
