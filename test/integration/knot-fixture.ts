@@ -56,6 +56,8 @@ export async function startKnot(
   zones: Record<string, string>,
   port?: number,
   netns?: string,
+  /** UDP/TCP worker threads; default 1 (tests); undefined-for-Knot's-own-default via 0. */
+  workers = 1,
 ): Promise<Knot> {
   const dir = mkdtempSync(join(tmpdir(), "flatnet-knot-"));
   const p = port ?? (await freePort(address));
@@ -69,9 +71,9 @@ export async function startKnot(
       "server:",
       `  rundir: ${dir}`,
       `  listen: ${address}@${p}`,
-      "  udp-workers: 1",
-      "  tcp-workers: 1",
-      "  background-workers: 1",
+      ...(workers > 0
+        ? [`  udp-workers: ${workers}`, `  tcp-workers: ${workers}`, "  background-workers: 1"]
+        : []),
       "database:",
       `  storage: ${dir}`,
       "template:",
