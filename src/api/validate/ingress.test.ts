@@ -151,6 +151,24 @@ describe("Ingress validation", () => {
       "Flatnet",
     );
   });
+
+  it("the deprecated class annotation must match ingressClassName when both are set", () => {
+    const withAnnotation = (value: string, className?: string) => ({
+      ...(ingress({
+        defaultBackend: backend,
+        ...(className ? { ingressClassName: className } : {}),
+      }) as object),
+      metadata: { name: "ing", namespace: "shop", annotations: { "kubernetes.io/ingress.class": value } },
+    });
+    assertAccepts(withAnnotation("nginx"));
+    assertAccepts(withAnnotation("flatnet", "flatnet"));
+    assertRejects(
+      withAnnotation("nginx", "flatnet"),
+      "metadata.annotations[kubernetes.io/ingress.class]",
+      "nginx",
+      /must match `spec.ingressClassName`/,
+    );
+  });
 });
 
 describe("IngressClass validation", () => {

@@ -3,6 +3,7 @@
  * (never IPs; a wildcard only as the whole first label); each path has a pathType, and
  * Exact/Prefix paths are absolute and free of `//`, `/./`, `/../` and encoded slashes;
  * backends are a service (port by name xor number) xor a resource; TLS hosts and secretName.
+ * The deprecated `kubernetes.io/ingress.class` annotation must agree with ingressClassName.
  * IngressClass: spec.controller is a domain-prefixed path.
  */
 import {
@@ -30,6 +31,16 @@ export function validateIngress(errs: FieldErrors, obj: Json): void {
   const spec = objectField(errs, "spec", obj.spec) ?? {};
   const className = stringField(errs, "spec.ingressClassName", spec.ingressClassName);
   if (className) checkName(errs, "spec.ingressClassName", className, dns1123Subdomain);
+  // As the API server does on create: the deprecated class annotation may only repeat the field.
+  const legacyClass = (obj.metadata as Json | undefined)?.annotations as Json | undefined;
+  const legacy = legacyClass?.["kubernetes.io/ingress.class"];
+  if (className && typeof legacy === "string" && legacy !== className) {
+    errs.invalid(
+      "metadata.annotations[kubernetes.io/ingress.class]",
+      legacy,
+      "must match `spec.ingressClassName` when both are specified",
+    );
+  }
   const rules = listField(errs, "spec.rules", spec.rules);
   const hasDefault = spec.defaultBackend !== undefined && spec.defaultBackend !== null;
   if (!hasDefault && rules.length === 0) {
