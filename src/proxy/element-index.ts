@@ -27,10 +27,27 @@ export interface Plan {
   owners: Map<string, Element[]>;
 }
 
-/** owner -> value ("" for set elements). */
-type Owners = Map<string, string>;
+/**
+ * The owners of one element and the value each wants ("" for set elements). Nearly every
+ * element has one owner, so that case is a plain record; a Map only appears when Services
+ * collide on a key (it is what the index spends its memory and time on at 10,000 Services).
+ */
+type Owners = { owner: string; value: string } | Map<string, string>;
 
 const SET_ELEMENT = "";
+
+function asMap(o: Owners | undefined): Map<string, string> {
+  if (!o) return new Map();
+  return o instanceof Map ? new Map(o) : new Map([[o.owner, o.value]]);
+}
+
+/** The compact form of an owner map (undefined when empty). */
+function compact(m: Map<string, string>): Owners | undefined {
+  if (m.size === 0) return undefined;
+  if (m.size > 1) return m;
+  const [owner, value] = m.entries().next().value as [string, string];
+  return { owner, value };
+}
 
 export class ElementIndex {
   /** set -> key -> owners. */
@@ -44,12 +61,21 @@ export class ElementIndex {
     for (const [owner, elements] of owners) {
       if (elements.length === 0) continue;
       index.byOwner.set(owner, elements);
-      for (const el of elements) index.ownersOf(el.set, el.key, true)!.set(owner, el.value ?? SET_ELEMENT);
+      for (const el of elements) {
+        const keys = index.keysOf(el.set);
+        const value = el.value ?? SET_ELEMENT;
+        const had = keys.get(el.key);
+        if (!had) keys.set(el.key, { owner, value });
+        else if (had instanceof Map) had.set(owner, value);
+        else if (had.owner === owner) keys.set(el.key, { owner, value });
+        else keys.set(el.key, new Map([[had.owner, had.value]]).set(owner, value));
+      }
     }
     const conflicts: string[] = [];
     for (const [set, keys] of index.wanted) {
       for (const [key, owners] of keys) {
-        if (owners.size > 1 && new Set(owners.values()).size > 1) conflicts.push(conflict(set, key, owners));
+        if (owners instanceof Map && new Set(owners.values()).size > 1)
+          conflicts.push(conflict(set, key, owners));
         index.use(winner(owners), +1);
       }
     }
@@ -82,12 +108,12 @@ export class ElementIndex {
   /** The change that replacing these owners' elements would make (nothing is modified). */
   plan(updates: Map<string, Element[]>): Plan {
     // set\0key -> owners after the update (copies; the index is untouched).
-    const overlay = new Map<string, { set: string; key: string; owners: Owners }>();
+    const overlay = new Map<string, { set: string; key: string; owners: Map<string, string> }>();
     const touch = (set: string, key: string) => {
       const id = `${set}\u0000${key}`;
       let o = overlay.get(id);
       if (!o) {
-        o = { set, key, owners: new Map(this.ownersOf(set, key, false) ?? []) };
+        o = { set, key, owners: asMap(this.wanted.get(set)?.get(key)) };
         overlay.set(id, o);
       }
       return o.owners;
@@ -104,7 +130,7 @@ export class ElementIndex {
       if (chain) use.set(chain, (use.get(chain) ?? 0) + by);
     };
     for (const { set, key, owners } of overlay.values()) {
-      const before = winner(this.ownersOf(set, key, false));
+      const before = winner(this.wanted.get(set)?.get(key));
       const after = winner(owners);
       if (owners.size > 1 && new Set(owners.values()).size > 1) conflicts.push(conflict(set, key, owners));
       if (before === after) continue;
@@ -135,11 +161,22 @@ export class ElementIndex {
   commit(plan: Plan): void {
     for (const [owner, next] of plan.owners) {
       for (const el of this.byOwner.get(owner) ?? []) {
-        const owners = this.ownersOf(el.set, el.key, false);
-        owners?.delete(owner);
-        if (owners && owners.size === 0) this.wanted.get(el.set)!.delete(el.key);
+        const keys = this.wanted.get(el.set);
+        const owners = keys?.get(el.key);
+        if (!keys || !owners) continue;
+        const m = asMap(owners);
+        m.delete(owner);
+        const rest = compact(m);
+        if (rest) keys.set(el.key, rest);
+        else keys.delete(el.key);
       }
-      for (const el of next) this.ownersOf(el.set, el.key, true)!.set(owner, el.value ?? SET_ELEMENT);
+      for (const el of next) {
+        const keys = this.keysOf(el.set);
+        const value = el.value ?? SET_ELEMENT;
+        const had = keys.get(el.key);
+        if (!had || (!(had instanceof Map) && had.owner === owner)) keys.set(el.key, { owner, value });
+        else keys.set(el.key, asMap(had).set(owner, value));
+      }
       if (next.length > 0) this.byOwner.set(owner, next);
       else this.byOwner.delete(owner);
     }
@@ -149,19 +186,13 @@ export class ElementIndex {
     }
   }
 
-  private ownersOf(set: string, key: string, create: boolean): Owners | undefined {
+  private keysOf(set: string): Map<string, Owners> {
     let keys = this.wanted.get(set);
     if (!keys) {
-      if (!create) return undefined;
       keys = new Map();
       this.wanted.set(set, keys);
     }
-    let owners = keys.get(key);
-    if (!owners && create) {
-      owners = new Map();
-      keys.set(key, owners);
-    }
-    return owners;
+    return keys;
   }
 
   private use(value: string | undefined, by: number): void {
@@ -173,14 +204,16 @@ export class ElementIndex {
   }
 }
 
-function conflict(set: string, key: string, owners: Owners): string {
+function conflict(set: string, key: string, owners: Map<string, string>): string {
   const names = [...owners.keys()].sort();
   return `${set} ${key}: wanted by ${names.join(", ")}; ${names[0]} wins`;
 }
 
 /** The effective value: that of the lexically first owner. */
 function winner(owners: Owners | undefined): string | undefined {
-  if (!owners || owners.size === 0) return undefined;
+  if (!owners) return undefined;
+  if (!(owners instanceof Map)) return owners.value;
+  if (owners.size === 0) return undefined;
   let best: string | undefined;
   for (const o of owners.keys()) if (best === undefined || o < best) best = o;
   return owners.get(best!);

@@ -71,14 +71,18 @@ export function portElements(info: ServicePortInfo, node: string): Element[] {
   if (info.affinityTimeout !== undefined) {
     out.push({ set: "affinity-services", key: vipKey, value: `jump affinity-${info.affinityTimeout}` });
   }
+  const hairpin = new Set<string>();
   for (const e of info.endpoints) {
-    if (e.nodeName === node) out.push({ set: "hairpin", key: `${e.ip} . ${e.ip}` });
+    if (e.nodeName !== node || hairpin.has(e.ip)) continue;
+    hairpin.add(e.ip);
+    out.push({ set: "hairpin", key: `${e.ip} . ${e.ip}` });
   }
   return out;
 }
 
 /** Elements for all ports of a service, without duplicates (hairpin pairs repeat across ports). */
 export function serviceElements(ports: ServicePortInfo[], node: string): Element[] {
+  if (ports.length === 1) return portElements(ports[0]!, node);
   const seen = new Set<string>();
   const out: Element[] = [];
   for (const info of ports) {

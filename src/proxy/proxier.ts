@@ -175,11 +175,14 @@ export class ServiceProxy {
   private async fullSync(): Promise<void> {
     const started = performance.now();
     this.dirty.clear();
+    // Listing the table spawns nft: let it run while the desired state is computed.
+    const listing = this.o.table.objects();
+    listing.catch(() => undefined);
     const { index, conflicts } = ElementIndex.build(
       new Map([...this.services.keys()].map((k) => [k, this.desired(k)] as const)),
     );
     for (const c of conflicts) this.o.log(`service proxy: conflict: ${c}`);
-    const existing = await this.o.table.objects();
+    const existing = await listing;
     const effective = index.effective();
     try {
       await this.o.table.apply(renderFull(this.o.config, effective, index.chains(), existing));

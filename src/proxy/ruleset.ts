@@ -191,6 +191,9 @@ export function dynamicChainRules(name: string, c: RulesetConfig): string[] | un
 
 /** The chain a verdict element's value jumps to, if it is a dynamic one. */
 export function dynamicChainOf(value: string | undefined): string | undefined {
-  const m = value ? /^(?:goto|jump) (\S+)$/.exec(value) : null;
+  // Most values are endpoint data ("10.244.1.2 . 8080"): only verdicts start with a letter.
+  const c = value?.charCodeAt(0) ?? 0;
+  if (c !== 103 /* g */ && c !== 106 /* j */) return undefined;
+  const m = /^(?:goto|jump) (\S+)$/.exec(value!);
   return m && !STATIC_CHAIN_NAMES.has(m[1]!) ? m[1] : undefined;
 }

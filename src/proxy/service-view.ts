@@ -91,7 +91,8 @@ function endpointsFor(port: SpecPort, protocol: string, slices: KObject[]): Endp
       if (!prev || (!prev.ready && info.ready)) byKey.set(key, info);
     }
   }
-  return [...byKey.values()].sort((a, b) => a.ip.localeCompare(b.ip) || a.port - b.port);
+  // Plain code-unit order (localeCompare costs a collator call per comparison).
+  return [...byKey.values()].sort((a, b) => (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : a.port - b.port));
 }
 
 export interface ServiceView {
