@@ -1,7 +1,8 @@
 /**
  * A node agent: everything one node runs, parameterised by the node and bound to its network
  * namespace. Composition root for the node's loops: the pod-network backend (routes, VXLAN,
- * FDB to peers), the service proxy, the CNI configuration and fast path, and kubelet-lite.
+ * FDB to peers), the service proxy, the NetworkPolicy enforcer, the CNI configuration and fast
+ * path, and kubelet-lite.
  * On a real cluster the same pieces would run as a DaemonSet; the lab hosts one agent per node
  * in its daemon.
  */
@@ -9,6 +10,8 @@ import type { Store } from "../cluster/store.js";
 import type { KObject } from "../cluster/types.js";
 import { nodeConfList, readNodeConfList, writeNodeConfList } from "../lab/cni-config.js";
 import type { LabNames, LabPaths } from "../lab/names.js";
+import type { PolicyEnforcer } from "../policy/nft/enforcer.js";
+import { startNodePolicy } from "../policy/nft/node-policy.js";
 import { startNodeProxy } from "../proxy/node-proxy.js";
 import type { ServiceProxy } from "../proxy/proxier.js";
 import { errorMessage } from "../util/errors.js";
@@ -40,6 +43,7 @@ export class NodeAgent {
   private kubelet?: Kubelet;
   private podnet?: PodNetworkSync;
   private proxy?: ServiceProxy;
+  private policy?: PolicyEnforcer;
   private cniServer?: { close(): Promise<void> };
 
   constructor(private readonly o: NodeAgentOptions) {
@@ -71,6 +75,13 @@ export class NodeAgent {
         log: (m) => o.log(`node ${o.node}: ${m}`),
       });
     }
+    // NetworkPolicy after the proxy: it judges connections on the backend the proxy chose.
+    this.policy = await startNodePolicy({
+      source: o.store,
+      node: o.node,
+      netns: this.netns,
+      log: (m) => o.log(`node ${o.node}: ${m}`),
+    });
     const confDir = o.paths.cniConfDir(o.node);
     let agentSocket: string | undefined;
     if (o.startCniServer) {
@@ -126,6 +137,7 @@ export class NodeAgent {
   async stop(): Promise<void> {
     await this.kubelet?.stop().catch((e) => this.o.log(`node ${this.o.node}: ${errorMessage(e)}`));
     this.podnet?.stop();
+    this.policy?.stop();
     this.proxy?.stop();
     await this.cniServer?.close();
   }
