@@ -201,7 +201,14 @@ describe("ServiceProxy", () => {
       [...table.elements("affinity")],
       [["10.244.2.9 . 10.96.0.20 . tcp . 80", "10.244.1.4 . 8080"]],
     );
-    assert.match(table.applied.at(-2)!, /^add table ip flatnet-proxy\nflush table ip flatnet-proxy\n/);
+    const fulls = table.applied.filter((t) => t.startsWith("add table ip flatnet-proxy\n"));
+    assert.equal(fulls.length, 2, "one full sync per start");
+    assert.match(
+      fulls[1]!,
+      /^add table ip flatnet-proxy\nflush table ip flatnet-proxy\n/,
+      "reused, not recreated",
+    );
+    assert.equal(table.chains().has("cluster-ip-2"), false, "the count chain no longer used was cleaned up");
 
     store.apply(slice("web", ["10.244.1.6"], 8080, "TCP"));
     await again.settled();

@@ -2,7 +2,8 @@
  * The service proxy of one node: watch Services and EndpointSlices, keep its own cache of
  * them (as kube-proxy's informers do), mark changed Services dirty, and let one
  * bounded-frequency loop program the node's table:
- *  - the first sync, and any sync after a failure, is a full atomic resync of the table;
+ *  - the first sync, and any sync after a failure, is a full atomic resync of the table (one
+ *    transaction, no listing first), then chains and sets it left unused are deleted;
  *  - every other sync plans the dirty Services only and sends one transaction with just the
  *    elements that changed (plus a chain when an endpoint count first appears);
  *  - then, best effort: stale UDP conntrack entries of those Services are deleted and
@@ -18,7 +19,7 @@ import { type Conntrack, staleUdpEntries } from "./conntrack.js";
 import { ElementIndex } from "./element-index.js";
 import { type Element, serviceElements } from "./elements.js";
 import type { ProxyTable } from "./nft.js";
-import { renderDelta, renderFull } from "./render.js";
+import { renderCleanup, renderDelta, renderFull } from "./render.js";
 import { AFFINITY_MAP, type RulesetConfig } from "./ruleset.js";
 import { SERVICE_NAME_LABEL, serviceView } from "./service-view.js";
 
@@ -175,23 +176,16 @@ export class ServiceProxy {
   private async fullSync(): Promise<void> {
     const started = performance.now();
     this.dirty.clear();
-    // Listing the table spawns nft: let it run while the desired state is computed.
-    const listing = this.o.table.objects();
-    listing.catch(() => undefined);
     const { index, conflicts } = ElementIndex.build(
       new Map([...this.services.keys()].map((k) => [k, this.desired(k)] as const)),
     );
     for (const c of conflicts) this.o.log(`service proxy: conflict: ${c}`);
-    const existing = await listing;
     const effective = index.effective();
     try {
-      await this.o.table.apply(renderFull(this.o.config, effective, index.chains(), existing));
+      await this.o.table.apply(renderFull(this.o.config, effective, index.chains()));
     } catch (err) {
-      if (!existing) throw err;
       this.o.log(`service proxy: the existing table cannot be reused (${errorMessage(err)}); recreating it`);
-      await this.o.table.apply(
-        renderFull(this.o.config, effective, index.chains(), existing, { recreate: true }),
-      );
+      await this.o.table.apply(renderFull(this.o.config, effective, index.chains(), { recreate: true }));
     }
     this.index = index;
     this.needFull = false;
@@ -203,7 +197,18 @@ export class ServiceProxy {
       changes: elements,
       ms: performance.now() - started,
     });
+    await this.cleanup();
     await this.pruneAffinity();
+  }
+
+  /** Delete the chains and sets a full sync left empty and unreferenced (best effort). */
+  private async cleanup(): Promise<void> {
+    try {
+      const existing = await this.o.table.objects();
+      if (existing) await this.o.table.apply(renderCleanup(this.o.config, existing, this.index.chains()));
+    } catch (err) {
+      this.o.log(`service proxy: cleanup after a full sync: ${errorMessage(err)}`);
+    }
   }
 
   private async pruneAffinity(): Promise<void> {

@@ -5,7 +5,7 @@ import { describe, it } from "node:test";
 import { ElementIndex } from "./element-index.js";
 import { serviceElements } from "./elements.js";
 import { FakeProxyTable } from "./nft-fake.js";
-import { renderDelta, renderFull } from "./render.js";
+import { renderCleanup, renderDelta, renderFull } from "./render.js";
 import type { EndpointInfo, ServicePortInfo } from "./service-view.js";
 
 const cfg = {
@@ -36,17 +36,29 @@ const web = (eps: EndpointInfo[]): ServicePortInfo => ({
 const SKELETON = `add table ip flatnet-proxy
 flush table ip flatnet-proxy
 add map ip flatnet-proxy service-ips { type ipv4_addr . inet_proto . inet_service : verdict; }
+flush map ip flatnet-proxy service-ips
 add map ip flatnet-proxy service-nodeports { type inet_proto . inet_service : verdict; }
+flush map ip flatnet-proxy service-nodeports
 add map ip flatnet-proxy cluster-endpoints-tcp { typeof ip daddr . tcp dport . numgen random mod 1 : ip daddr . tcp dport; }
+flush map ip flatnet-proxy cluster-endpoints-tcp
 add map ip flatnet-proxy cluster-endpoints-udp { typeof ip daddr . udp dport . numgen random mod 1 : ip daddr . udp dport; }
+flush map ip flatnet-proxy cluster-endpoints-udp
 add map ip flatnet-proxy nodeport-endpoints-tcp { typeof tcp dport . numgen random mod 1 : ip daddr . tcp dport; }
+flush map ip flatnet-proxy nodeport-endpoints-tcp
 add map ip flatnet-proxy nodeport-endpoints-udp { typeof udp dport . numgen random mod 1 : ip daddr . udp dport; }
+flush map ip flatnet-proxy nodeport-endpoints-udp
 add set ip flatnet-proxy nodeports-masquerade { type inet_proto . inet_service; }
+flush set ip flatnet-proxy nodeports-masquerade
 add map ip flatnet-proxy no-endpoint-services { type ipv4_addr . inet_proto . inet_service : verdict; }
+flush map ip flatnet-proxy no-endpoint-services
 add map ip flatnet-proxy no-endpoint-nodeports { type inet_proto . inet_service : verdict; }
+flush map ip flatnet-proxy no-endpoint-nodeports
 add map ip flatnet-proxy affinity-services { type ipv4_addr . inet_proto . inet_service : verdict; }
+flush map ip flatnet-proxy affinity-services
 add map ip flatnet-proxy affinity-nodeports { type inet_proto . inet_service : verdict; }
+flush map ip flatnet-proxy affinity-nodeports
 add set ip flatnet-proxy hairpin { type ipv4_addr . ipv4_addr; }
+flush set ip flatnet-proxy hairpin
 add map ip flatnet-proxy affinity { type ipv4_addr . ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service; flags dynamic,timeout; size 262144; }
 add chain ip flatnet-proxy reject-packet
 add chain ip flatnet-proxy endpoints-check
@@ -84,12 +96,12 @@ function indexWith(ports: ServicePortInfo[]): ElementIndex {
 
 describe("renderFull", () => {
   it("an empty cluster is the skeleton: declarations, static chains, then their rules", () => {
-    assert.equal(renderFull(cfg, new Map(), [], undefined), SKELETON);
+    assert.equal(renderFull(cfg, new Map(), []), SKELETON);
   });
 
   it("adds the chains for endpoint counts in use, then the elements", () => {
     const idx = indexWith([web([ep("10.244.1.2"), ep("10.244.1.3")])]);
-    const text = renderFull(cfg, idx.effective(), idx.chains(), undefined);
+    const text = renderFull(cfg, idx.effective(), idx.chains());
     assert.ok(text.startsWith(SKELETON.split("add rule")[0]!.replace(/\n$/, "")));
     assert.match(text, /^add chain ip flatnet-proxy cluster-ip-2$/m);
     assert.match(
@@ -108,22 +120,49 @@ describe("renderFull", () => {
     );
   });
 
-  it("over an existing table: flushes Service sets (not affinity) and deletes stale chains and sets", () => {
-    const text = renderFull(cfg, new Map(), [], {
-      chains: ["services", "cluster-ip-7"],
-      sets: ["service-ips", "affinity", "old-set"],
-    });
-    assert.match(text, /^flush map ip flatnet-proxy service-ips$/m);
-    assert.doesNotMatch(text, /flush map ip flatnet-proxy affinity/);
-    assert.match(text, /^delete chain ip flatnet-proxy cluster-ip-7$/m);
-    assert.doesNotMatch(text, /delete chain ip flatnet-proxy services/);
-    assert.match(text, /^delete set ip flatnet-proxy old-set$/m);
-    const recreate = renderFull(cfg, new Map(), [], { chains: [], sets: [] }, { recreate: true });
+  it("needs no listing: flushes every Service set (not affinity); recreate starts from nothing", () => {
+    const text = renderFull(cfg, new Map(), []);
+    assert.match(
+      text,
+      /^add map ip flatnet-proxy service-ips \{[^\n]*\}\nflush map ip flatnet-proxy service-ips$/m,
+    );
+    assert.doesNotMatch(text, /^flush map ip flatnet-proxy affinity$/m);
+    assert.doesNotMatch(text, /^delete /m);
+    const recreate = renderFull(cfg, new Map(), [], { recreate: true });
     assert.ok(
       recreate.startsWith(
         "add table ip flatnet-proxy\ndelete table ip flatnet-proxy\nadd table ip flatnet-proxy\n",
       ),
     );
+    assert.doesNotMatch(recreate, /^flush /m);
+  });
+});
+
+describe("renderCleanup", () => {
+  it("deletes chains and sets the desired state does not have, nothing else", () => {
+    const text = renderCleanup(
+      cfg,
+      { chains: ["services", "cluster-ip-7", "cluster-ip-2"], sets: ["service-ips", "affinity", "old-set"] },
+      ["cluster-ip-2"],
+    );
+    assert.equal(text, "delete chain ip flatnet-proxy cluster-ip-7\ndelete set ip flatnet-proxy old-set\n");
+    assert.equal(renderCleanup(cfg, { chains: ["services"], sets: ["hairpin"] }, []), "");
+  });
+
+  it("a full sync over an old table, then cleanup: the same table as a fresh load", async () => {
+    const old = new FakeProxyTable();
+    await old.apply(
+      renderFull(cfg, indexWith([web([ep("10.244.1.2"), ep("10.244.1.3")])]).effective(), ["cluster-ip-2"]),
+    );
+    old.addDynamic("affinity", "10.244.2.9 . 10.96.0.5 . tcp . 80", "10.244.1.2 . 8080");
+    const idx = indexWith([web([ep("10.244.1.2")])]);
+    await old.apply(renderFull(cfg, idx.effective(), idx.chains()));
+    assert.ok(old.chains().has("cluster-ip-2"), "left behind, empty and unreferenced");
+    await old.apply(renderCleanup(cfg, (await old.objects())!, idx.chains()));
+    const fresh = new FakeProxyTable();
+    await fresh.apply(renderFull(cfg, idx.effective(), idx.chains()));
+    fresh.addDynamic("affinity", "10.244.2.9 . 10.96.0.5 . tcp . 80", "10.244.1.2 . 8080");
+    assert.equal(old.dump(), fresh.dump());
   });
 });
 
@@ -160,12 +199,12 @@ describe("renderDelta", () => {
   it("the fake kernel accepts full then delta, and ends where a fresh full load ends", async () => {
     const fake = new FakeProxyTable();
     const idx = indexWith([web([ep("10.244.1.2"), ep("10.244.1.3")])]);
-    await fake.apply(renderFull(cfg, idx.effective(), idx.chains(), undefined));
+    await fake.apply(renderFull(cfg, idx.effective(), idx.chains()));
     const plan = idx.plan(new Map([["d/web", serviceElements([web([ep("10.244.1.9")])], "n1")]]));
     await fake.apply(renderDelta(cfg, plan));
     idx.commit(plan);
     const fresh = new FakeProxyTable();
-    await fresh.apply(renderFull(cfg, idx.effective(), idx.chains(), undefined));
+    await fresh.apply(renderFull(cfg, idx.effective(), idx.chains()));
     assert.equal(fake.dump(), fresh.dump());
     assert.deepEqual(
       [...fake.elements("cluster-endpoints-tcp")],

@@ -1,10 +1,14 @@
 /**
  * nft scripts for the proxy's table; each is applied as one `nft -f -` transaction.
- *  - full: declares everything, empties every rule and Service-derived set, deletes chains and
- *    sets that should not exist, and loads the whole desired state. The live affinity map is
- *    kept (clients stay on their endpoint across an agent restart), and conntrack is never
- *    touched, so established connections survive. `recreate` deletes the table first, for
- *    when the existing one cannot be reused (say, a map of another type).
+ *  - full: declares everything and empties every rule and Service-derived set whether or not
+ *    the table exists already (`add` is idempotent, then `flush`), and loads the whole desired
+ *    state. It needs no listing of the table first, so a full sync is compute plus one
+ *    transaction. The live affinity map is kept (clients stay on their endpoint across an
+ *    agent restart), and conntrack is never touched, so established connections survive.
+ *    `recreate` deletes the table first, for when the existing one cannot be reused (say, a
+ *    map of another type).
+ *  - cleanup: after a full sync, chains and sets the desired state no longer has (left empty
+ *    and unreferenced by the flush) are deleted, from a listing of the table.
  *  - delta: only the elements that changed, new dynamic chains before the elements that
  *    reference them and unused ones after. Pure.
  */
@@ -15,6 +19,7 @@ import {
   DECLARATIONS,
   dynamicChainRules,
   type RulesetConfig,
+  STATIC_CHAIN_NAMES,
   STATIC_ELEMENT_SETS,
   staticChains,
 } from "./ruleset.js";
@@ -61,25 +66,17 @@ export function renderFull(
   c: RulesetConfig,
   elements: Map<string, Array<{ key: string; value?: string }>>,
   dynamicChains: string[],
-  existing: ExistingObjects | undefined,
   opts: { recreate?: boolean } = {},
 ): string {
   const t = c.table;
   const lines: string[] = [`add table ip ${t}`];
   if (opts.recreate) lines.push(`delete table ip ${t}`, `add table ip ${t}`);
   else lines.push(`flush table ip ${t}`);
-  const reuse = opts.recreate ? undefined : existing;
   for (const [name, d] of Object.entries(DECLARATIONS)) {
     lines.push(`add ${d.kind} ip ${t} ${name} { ${d.body}; }`);
-    if (name !== AFFINITY_MAP && reuse?.sets.includes(name)) lines.push(`flush ${d.kind} ip ${t} ${name}`);
+    if (name !== AFFINITY_MAP && !opts.recreate) lines.push(`flush ${d.kind} ip ${t} ${name}`);
   }
   const chains = [...staticChains(c), ...dynamicChains.map((n) => dynamicChain(n, c))];
-  const wanted = new Set(chains.map((ch) => ch.name));
-  // Rules are gone (flush table) and verdict maps flushed: stale chains are unreferenced now.
-  for (const name of reuse?.chains ?? []) if (!wanted.has(name)) lines.push(`delete chain ip ${t} ${name}`);
-  for (const name of reuse?.sets ?? []) {
-    if (!(name in DECLARATIONS)) lines.push(`delete set ip ${t} ${name}`);
-  }
   // Every chain exists before any rule jumps to it.
   for (const ch of chains) lines.push(chainHead(t, ch));
   for (const ch of chains) lines.push(...ruleLines(t, ch));
@@ -88,6 +85,16 @@ export function renderFull(
     if (items.length > 0) lines.push(...elementLines("add", t, set, items));
   }
   return `${lines.join("\n")}\n`;
+}
+
+/** Deletes what a full sync left behind: chains not in `dynamicChains` nor static, unknown sets. */
+export function renderCleanup(c: RulesetConfig, existing: ExistingObjects, dynamicChains: string[]): string {
+  const t = c.table;
+  const wanted = new Set([...STATIC_CHAIN_NAMES, ...dynamicChains]);
+  const lines: string[] = [];
+  for (const name of existing.chains) if (!wanted.has(name)) lines.push(`delete chain ip ${t} ${name}`);
+  for (const name of existing.sets) if (!(name in DECLARATIONS)) lines.push(`delete set ip ${t} ${name}`);
+  return lines.length > 0 ? `${lines.join("\n")}\n` : "";
 }
 
 export function renderDelta(c: RulesetConfig, plan: Plan): string {

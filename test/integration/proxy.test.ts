@@ -4,8 +4,9 @@
  * node fed from one store. Real connections (socat) prove ClusterIP spread with the client IP
  * kept, UDP, refusal without endpoints, hairpin, NodePort from outside on every node with
  * externalTrafficPolicy Cluster and Local, affinity, a node and an outside router reaching
- * ClusterIPs, endpoint removal (no new connections, UDP conntrack flushed), and established
- * connections surviving a proxy restart. The kernel's maps equal the fake kernel's.
+ * ClusterIPs, endpoint removal (no new connections, UDP conntrack flushed), a restart over a
+ * table with leftovers (reused, leftovers deleted), and established connections surviving a
+ * proxy restart. The kernel's maps equal the fake kernel's.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
@@ -302,6 +303,30 @@ describe("service proxy on real namespaces", { timeout: 180_000 }, () => {
       conditions: [{ type: "Ready", status: "True" }],
     });
     await synced();
+  });
+
+  it("a restart over a table with leftovers reuses it and deletes what is no longer wanted", async () => {
+    const n1 = lab.node("n1");
+    proxies.get("n1")!.stop();
+    await run(["nft", "-f", "-"], {
+      netns: n1.ns,
+      input: [
+        `add chain ip ${PROXY_TABLE} cluster-ip-99`,
+        `add rule ip ${PROXY_TABLE} cluster-ip-99 counter`,
+        `add set ip ${PROXY_TABLE} old-set { type ipv4_addr; }`,
+        `add element ip ${PROXY_TABLE} service-ips { 10.96.0.99 . tcp . 80 : goto cluster-ip-99 }`,
+        "",
+      ].join("\n"),
+    });
+    await startProxy("n1");
+    const table = new NftProxyTable(n1.ns, PROXY_TABLE);
+    const objects = (await table.objects())!;
+    assert.equal(objects.chains.includes("cluster-ip-99"), false, objects.chains.join(","));
+    assert.equal(objects.sets.includes("old-set"), false, objects.sets.join(","));
+    const vips = (await table.listElements("service-ips")).map((e) => e.key[0]);
+    assert.equal(vips.includes("10.96.0.99"), false, "the stray element went with the flush");
+    const a = await ask(ns("n1p2"), "10.96.0.20", 80, "tcp");
+    assert.ok(a.ok, a.stderr);
   });
 
   it("established connections survive a proxy restart", async () => {
