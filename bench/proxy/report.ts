@@ -15,6 +15,10 @@ export interface FullSyncRow {
   peerDeleteMs: number;
   ratio: number;
   nftRatio: number;
+  flatnetComputeCpuMs: number;
+  flatnetNftCpuMs: number;
+  peerCpuMs: number;
+  cpuRatio: number;
   flatnetSamples: number[];
   peerSamples: number[];
 }
@@ -77,6 +81,16 @@ export function renderMarkdown(r: ProxyBenchResult): string {
     ...r.fullSync.map(
       (row) =>
         `| ${row.services.toLocaleString("en-US")} | ${row.flatnetSamples.length} / ${row.peerSamples.length} | ${ms(row.flatnetMs)} | ${ms(row.flatnetNftMs)} | ${ms(row.flatnetFirstMs)} | ${ms(row.flatnetStartMs)} | ${ms(row.peerMs)} | ${row.ratio.toFixed(3)}x | ${row.nftRatio.toFixed(3)}x | ${verdict(row.ratio <= 0.1)} |`,
+    ),
+    "",
+    "CPU time, which the machine's load hardly changes: flatnet = the sync's computing and rendering + nft's user",
+    "and system time; peer = nft's.",
+    "",
+    "| Services | flatnet compute | flatnet nft | peer nft | ratio (CPU) |",
+    "|---:|---:|---:|---:|---:|",
+    ...r.fullSync.map(
+      (row) =>
+        `| ${row.services.toLocaleString("en-US")} | ${ms(row.flatnetComputeCpuMs)} | ${ms(row.flatnetNftCpuMs)} | ${ms(row.peerCpuMs)} | ${row.cpuRatio.toFixed(3)}x |`,
     ),
     "",
     `Deleting the table afterwards: flatnet ${r.fullSync.map((x) => ms(x.flatnetDeleteMs)).join(" / ")}, peer ${r.fullSync.map((x) => ms(x.peerDeleteMs)).join(" / ")}.`,

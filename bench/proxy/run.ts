@@ -24,6 +24,7 @@ import { PROXY_TABLE } from "../../src/proxy/ruleset.js";
 import { ProcessGroup, waitForPort } from "../../test/helpers/nsproc.js";
 import { machineInfo, writeResults } from "../common.js";
 import { BENCH_NAMESPACE, type SyntheticService, syntheticServices } from "./cluster.js";
+import { nftTimed } from "./nft-cpu.js";
 import { CLUSTER_CIDR, changed, endpointChanges, startOurs } from "./ours.js";
 import { PEER_TABLE, peerEndpointChange, peerRuleset } from "./peer.js";
 import { buildCrr, crr, interleavedRates, pairedRatio } from "./rates.js";
@@ -118,8 +119,15 @@ async function main(): Promise<void> {
       const peerText = peerRuleset(BENCH_NAMESPACE, [...fillers, RATE_SVC, DIST_SVC], CLUSTER_CIDR);
       const peerReps = size > PEER_ONCE_ABOVE ? 1 : FULL_REPS;
       const ourReps = size > PEER_ONCE_ABOVE ? BIG_REPS : FULL_REPS;
-      const ours = { ms: [] as number[], nft: [] as number[], start: [] as number[], del: [] as number[] };
-      const peer = { ms: [] as number[], del: [] as number[] };
+      const ours = {
+        ms: [] as number[],
+        nft: [] as number[],
+        nftCpu: [] as number[],
+        syncCpu: [] as number[],
+        start: [] as number[],
+        del: [] as number[],
+      };
+      const peer = { ms: [] as number[], cpu: [] as number[], del: [] as number[] };
       let scriptMiB = 0;
       for (let r = 0; r < Math.max(ourReps, peerReps); r++) {
         if (r < ourReps) {
@@ -128,6 +136,8 @@ async function main(): Promise<void> {
           const nft = loaded.table.applies[0]!;
           ours.ms.push(loaded.proxy.history[0]!.ms);
           ours.nft.push(nft.ms);
+          ours.nftCpu.push(nft.cpuMs);
+          ours.syncCpu.push(loaded.proxy.history[0]!.computeCpuMs);
           ours.start.push(loaded.fullMs);
           scriptMiB = nft.bytes / 2 ** 20;
           if (size === biggest && r === ourReps - 1) {
@@ -151,9 +161,9 @@ async function main(): Promise<void> {
         }
         if (r < peerReps) {
           log(`peer: kube-proxy-shaped load of ${size} Services (${r + 1}/${peerReps})`);
-          const t0 = performance.now();
-          await run(["nft", "-f", "-"], { netns: big.node, input: peerText, timeoutMs: 1_800_000 });
-          peer.ms.push(ms(t0));
+          const t = await nftTimed(big.node, peerText);
+          peer.ms.push(t.ms);
+          peer.cpu.push(t.cpuMs);
           if (size === biggest && r === peerReps - 1) {
             log(`peer: ${PEER_CHANGES} single endpoint changes`);
             for (let k = 0; k < PEER_CHANGES; k++) {
@@ -192,6 +202,11 @@ async function main(): Promise<void> {
         peerDeleteMs: median(peer.del),
         ratio: median(ours.ms) / median(peer.ms),
         nftRatio: median(ours.nft) / median(peer.ms),
+        // CPU time: the sync's computing and rendering, nft's own; the peer's nft.
+        flatnetComputeCpuMs: median(ours.syncCpu),
+        flatnetNftCpuMs: median(ours.nftCpu),
+        peerCpuMs: median(peer.cpu),
+        cpuRatio: (median(ours.syncCpu) + median(ours.nftCpu)) / median(peer.cpu),
         flatnetSamples: ours.ms,
         peerSamples: peer.ms,
       });

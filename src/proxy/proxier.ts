@@ -38,8 +38,16 @@ export interface SyncStats {
   kind: "full" | "partial";
   services: number;
   changes: number;
+  /** Wall clock of the whole sync, kernel transaction included. */
   ms: number;
+  /** CPU time of planning and rendering (synchronous code: nothing else runs meanwhile). */
+  computeCpuMs: number;
 }
+
+const cpuMsSince = (from: NodeJS.CpuUsage) => {
+  const d = process.cpuUsage(from);
+  return (d.user + d.system) / 1000;
+};
 
 const keyOf = (o: KObject, name = o.metadata.name) => `${o.metadata.namespace ?? "default"}/${name}`;
 
@@ -138,6 +146,7 @@ export class ServiceProxy {
   private async sync(): Promise<void> {
     if (this.needFull) return this.fullSync();
     const started = performance.now();
+    const cpu = process.cpuUsage();
     const keys = [...this.dirty];
     this.dirty.clear();
     const updates = new Map(keys.map((k) => [k, this.desired(k)] as const));
@@ -145,6 +154,7 @@ export class ServiceProxy {
     for (const c of plan.conflicts) this.o.log(`service proxy: conflict: ${c}`);
     const script = renderDelta(this.o.config, plan);
     const before = new Map(keys.map((k) => [k, this.index.elementsOf(k)] as const));
+    const computeCpuMs = cpuMsSince(cpu);
     if (script !== "") {
       try {
         await this.o.table.apply(script);
@@ -159,6 +169,7 @@ export class ServiceProxy {
       services: keys.length,
       changes: plan.changes.length,
       ms: performance.now() - started,
+      computeCpuMs,
     });
     let affinity = false;
     for (const [k, next] of updates) {
@@ -175,14 +186,17 @@ export class ServiceProxy {
 
   private async fullSync(): Promise<void> {
     const started = performance.now();
+    const cpu = process.cpuUsage();
     this.dirty.clear();
     const { index, conflicts } = ElementIndex.build(
       new Map([...this.services.keys()].map((k) => [k, this.desired(k)] as const)),
     );
     for (const c of conflicts) this.o.log(`service proxy: conflict: ${c}`);
     const effective = index.effective();
+    const script = renderFull(this.o.config, effective, index.chains());
+    const computeCpuMs = cpuMsSince(cpu);
     try {
-      await this.o.table.apply(renderFull(this.o.config, effective, index.chains()));
+      await this.o.table.apply(script);
     } catch (err) {
       this.o.log(`service proxy: the existing table cannot be reused (${errorMessage(err)}); recreating it`);
       await this.o.table.apply(renderFull(this.o.config, effective, index.chains(), { recreate: true }));
@@ -196,6 +210,7 @@ export class ServiceProxy {
       services: this.services.size,
       changes: elements,
       ms: performance.now() - started,
+      computeCpuMs,
     });
     await this.cleanup();
     await this.pruneAffinity();
