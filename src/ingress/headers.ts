@@ -111,3 +111,12 @@ export function clientAddress(remote: string | undefined): string {
   if (!remote) return "";
   return remote.startsWith("::ffff:") && remote.includes(".") ? remote.slice(7) : remote;
 }
+
+/** The origin form of a request-target: `http://host/p?q` -> `/p?q`; other forms unchanged. */
+export function originForm(target: string): string {
+  if (target.charCodeAt(0) === 47 || target === "*") return target;
+  const m = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(target);
+  if (!m) return target;
+  const rest = target.slice(m[0].length);
+  return rest.startsWith("/") ? rest : `/${rest}`;
+}

@@ -17,7 +17,7 @@ import http from "node:http";
 import type { Socket } from "node:net";
 import type { ResolvedBackend } from "./backends.js";
 import { emptyConfig, type ProxyConfig } from "./config.js";
-import { clientAddress, type ForwardInfo, requestHeaders, responseHeaders } from "./headers.js";
+import { clientAddress, type ForwardInfo, originForm, requestHeaders, responseHeaders } from "./headers.js";
 import { matchRoute } from "./routes.js";
 import { DEFAULT_POOL, type PoolOptions, type Upstream, UpstreamPool } from "./upstream.js";
 
@@ -205,15 +205,23 @@ class Exchange {
     this.attempts++;
     const u = this.proxy.pool.get(endpoint);
     this.proxy.pool.acquire(u);
-    const up = http.request({
-      agent: u.agent,
-      host: u.host,
-      port: u.port,
-      method: this.req.method,
-      path: this.req.url,
-      headers: this.headers,
-      setHost: false,
-    });
+    let up: http.ClientRequest;
+    try {
+      up = http.request({
+        agent: u.agent,
+        host: u.host,
+        port: u.port,
+        method: this.req.method,
+        path: originForm(this.req.url ?? "/"),
+        headers: this.headers,
+        setHost: false,
+      });
+    } catch (err) {
+      // Node refuses to send some targets or header values its parser let in.
+      this.proxy.pool.release(u);
+      this.proxy.fail(this.res, 400, `cannot forward this request: ${(err as Error).message}`);
+      return;
+    }
     this.current = up;
     let connected = false;
     let released = false;

@@ -9,7 +9,7 @@
 import type http from "node:http";
 import net from "node:net";
 import type { Duplex } from "node:stream";
-import { clientAddress, type ForwardInfo, requestHeaders } from "./headers.js";
+import { clientAddress, type ForwardInfo, originForm, requestHeaders } from "./headers.js";
 import type { IngressProxy } from "./proxy.js";
 
 export interface TunnelOptions {
@@ -45,7 +45,7 @@ export function tunnelUpgrade(
     { ...info, clientIp: clientAddress(req.socket.remoteAddress) },
     true,
   );
-  let headText = `${req.method} ${req.url} HTTP/1.1\r\n`;
+  let headText = `${req.method} ${originForm(req.url ?? "/")} HTTP/1.1\r\n`;
   for (let i = 0; i < headers.length; i += 2) headText += `${headers[i]}: ${headers[i + 1]}\r\n`;
   headText += "\r\n";
   const tried = new Set<string>();

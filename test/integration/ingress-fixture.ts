@@ -45,7 +45,7 @@ export class Backends {
           this.hanging.add(res);
           return;
         }
-        const delay = Number(new URL(req.url ?? "/", "http://x").searchParams.get("delay") ?? 0);
+        const delay = Number(/[?&]delay=(\d+)/.exec(req.url ?? "")?.[1] ?? 0);
         const body = JSON.stringify({
           pod,
           method: req.method,
