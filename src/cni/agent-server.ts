@@ -12,12 +12,12 @@ import { statSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import { createServer, type Server, type Socket } from "node:net";
 import { dirname } from "node:path";
+import { Spawner, type SpawnRequest } from "../kernel/spawner.js";
 import { decodeRequest, encodeExit, encodeFallback, ProtocolError } from "./agent-protocol.js";
 import { handleCni, isPluginName } from "./handler.js";
 import { hostNs } from "./ip-batch.js";
 import { SessionRunner } from "./ip-session.js";
 import type { HostLocalStore } from "./ipam-store.js";
-import { Spawner, type SpawnRequest } from "./spawner.js";
 
 export interface CniServerOptions {
   socketPath: string;

@@ -4,6 +4,7 @@
  * the resident agent (one process for a node whose netns is named: every `ip` gets `-n`).
  */
 import { existsSync } from "node:fs";
+import type { SpawnRequest, SpawnResult } from "../kernel/spawner.js";
 import type { BaseConf } from "./config.js";
 import type { CniInvocation } from "./env.js";
 import { CniCode, CniError } from "./errors.js";
@@ -12,7 +13,6 @@ import { builtinIpam } from "./ipam-builtin.js";
 import { delegatedIpam } from "./ipam-delegated.js";
 import type { IpamDriver } from "./ipam-driver.js";
 import type { HostLocalStore } from "./ipam-store.js";
-import type { SpawnRequest, SpawnResult } from "./spawner.js";
 
 export interface PluginContext {
   /** Named netns (under /run/netns) acting as the node; undefined = this process's netns. */

@@ -11,9 +11,9 @@
 import { accessSync, constants } from "node:fs";
 import { join } from "node:path";
 import { runStatus } from "../kernel/exec.js";
+import type { SpawnRequest, SpawnResult } from "../kernel/spawner.js";
 import type { JsonObject } from "./config.js";
 import { CniCode, CniError } from "./errors.js";
-import type { SpawnRequest, SpawnResult } from "./spawner.js";
 import { compareVersions, highestCommon, SUPPORTED_VERSIONS } from "./version.js";
 
 export interface DelegateTarget {

@@ -14,6 +14,7 @@
  */
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { statSync } from "node:fs";
+import type { Spawner } from "../kernel/spawner.js";
 import {
   BatchError,
   batchFlags,
@@ -24,7 +25,6 @@ import {
   nsPath,
   sameNs,
 } from "./ip-batch.js";
-import type { Spawner } from "./spawner.js";
 
 const SENTINEL = "link show dev lo";
 

@@ -4,6 +4,7 @@
  * "RTNETLINK answers: File exists" means nothing without the line that caused it.
  */
 import { execFile, spawn } from "node:child_process";
+import { kernelTools, spawnPoolAvailable } from "./spawn-pool.js";
 
 export class CommandError extends Error {
   constructor(
@@ -31,12 +32,21 @@ export function inNetns(netns: string | undefined, argv: string[]): string[] {
 }
 
 export function run(argv: string[], opts: RunOptions = {}): Promise<string> {
-  // `ip` and `nft` take the namespace themselves (-n / -netns), which skips a fork of
-  // `ip netns exec`; other tools go through it.
+  // `ip` takes the namespace itself (-n), which skips a fork of `ip netns exec`.
   let full = argv;
   if (opts.netns) {
     if (argv[0] === "ip") full = ["ip", "-n", opts.netns, ...argv.slice(1)];
     else full = inNetns(opts.netns, argv);
+  }
+  if (spawnPoolAvailable()) {
+    return withTimeout(
+      kernelTools.run({ argv: full, input: opts.input, env: envRecord(opts.env) }),
+      full,
+      opts.timeoutMs,
+    ).then((r) => {
+      if (r.code !== 0) throw new CommandError(full, r.code, r.stderr || r.stdout);
+      return r.stdout;
+    });
   }
   const [cmd, ...args] = full as [string, ...string[]];
   return new Promise((resolve, reject) => {
@@ -57,12 +67,42 @@ export function run(argv: string[], opts: RunOptions = {}): Promise<string> {
   });
 }
 
+function envRecord(env: NodeJS.ProcessEnv | undefined): Record<string, string> | undefined {
+  if (!env) return undefined;
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
+  return out;
+}
+
+function withTimeout<T>(p: Promise<T>, argv: string[], ms = 30_000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new CommandError(argv, null, `timed out after ${ms} ms`)), ms);
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    );
+  });
+}
+
 /** Like run, but resolves with the exit status instead of throwing on failure. */
 export function runStatus(
   argv: string[],
   opts: RunOptions = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const full = inNetns(opts.netns, argv);
+  if (spawnPoolAvailable()) {
+    return withTimeout(
+      kernelTools.run({ argv: full, input: opts.input ?? "", env: envRecord(opts.env) }),
+      full,
+      opts.timeoutMs,
+    ).then((r) => (r.code === -1 ? { ...r, code: 127 } : r));
+  }
   const [cmd, ...args] = full as [string, ...string[]];
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { env: opts.env ?? process.env, stdio: ["pipe", "pipe", "pipe"] });

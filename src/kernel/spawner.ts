@@ -32,7 +32,7 @@ export function spawnerPath(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, "package.json"))) {
     const up = dirname(dir);
-    if (up === dir) throw new Error("flatnet checkout not found above src/cni");
+    if (up === dir) throw new Error("flatnet checkout not found above src/kernel");
     dir = up;
   }
   return join(dir, "build", "netns_spawn");
@@ -78,6 +78,7 @@ export class Spawner {
     ]);
     return new Promise((resolve) => {
       this.waiting.set(id, resolve);
+      if (this.waiting.size === 1) this.hold(child, true);
       child.stdin.write(msg);
     });
   }
@@ -85,6 +86,20 @@ export class Spawner {
   close(): void {
     this.child?.stdin.end();
     this.child = undefined;
+  }
+
+  /**
+   * An idle helper must not keep its parent alive (a CLI command would never exit), a busy
+   * one must (a pending promise alone does not keep Node's event loop running).
+   */
+  private hold(child: ChildProcessWithoutNullStreams, busy: boolean): void {
+    for (const h of [child, child.stdout, child.stderr, child.stdin] as Array<{
+      ref(): void;
+      unref(): void;
+    }>) {
+      if (busy) h.ref();
+      else h.unref();
+    }
   }
 
   private start(): ChildProcessWithoutNullStreams {
@@ -124,6 +139,7 @@ export class Spawner {
       this.pending = b.subarray(total);
       const resolve = this.waiting.get(id);
       this.waiting.delete(id);
+      if (this.waiting.size === 0 && this.child) this.hold(this.child, false);
       resolve?.(result);
     }
   }

@@ -9,6 +9,7 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { inNetns } from "../kernel/exec.js";
+import { pluginRuns, spawnPoolAvailable } from "../kernel/spawn-pool.js";
 
 export interface NetConfList {
   cniVersion: string;
@@ -60,6 +61,14 @@ interface ExecOutcome {
 }
 
 function execPlugin(argv: string[], env: NodeJS.ProcessEnv, stdin: string): Promise<ExecOutcome> {
+  if (spawnPoolAvailable()) {
+    const record: Record<string, string> = {};
+    for (const [k, v] of Object.entries(env)) if (v !== undefined) record[k] = v;
+    return pluginRuns.run({ argv, env: record, input: stdin }).then((r) => ({
+      ...r,
+      code: r.code === -1 ? 127 : r.code,
+    }));
+  }
   const [cmd, ...args] = argv as [string, ...string[]];
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { env, stdio: ["pipe", "pipe", "pipe"] });

@@ -12,6 +12,7 @@ import { ControlPlane } from "../cluster/control-plane.js";
 import type { KObject } from "../cluster/types.js";
 import { startCniServer } from "../cni/agent-server.js";
 import { clusterDnsIp, dnsAddonObjects } from "../dns/addon.js";
+import { ingressAddonObjects } from "../ingress/addon.js";
 import { formatIp, nthAddress, parseCidr } from "../ipam/cidr.js";
 import { kubernetesServiceIp } from "../ipam/cluster-ips.js";
 import { errorMessage } from "../util/errors.js";
@@ -101,6 +102,8 @@ export class LabDaemon {
       this.spec.mtu,
     );
     this.workloads = await WorkloadHostClient.start();
+    // Every node's kubelet listens for its pods' events on the one shared host.
+    this.workloads.setMaxListeners(0);
     this.cp.store.watch((ev) => {
       if (ev.object.kind !== "Node" || this.stopping) return;
       if (ev.type === "ADDED") void this.addNode(ev.object);
@@ -144,6 +147,9 @@ export class LabDaemon {
         labSocket: this.paths.socket,
       }),
     );
+    // The ingress controller add-on: pods in flatnet-ingress behind the NodePort Service
+    // flatnet-ingress, IngressClass flatnet (same socket pattern as DNS).
+    this.cp.apply(ingressAddonObjects({ labSocket: this.paths.socket }));
     this.cp.apply(this.spec.objects);
     await serveRpc(this.paths.socket, labApi(this));
   }
