@@ -26,6 +26,17 @@ export interface BenchResult {
   configurationDifferences: Record<string, string[]>;
 }
 
+/** The middle half of the pair ratios (25th to 75th percentile): how noisy the machine was. */
+export function interquartile(values: number[]): [number, number] {
+  const s = [...values].sort((a, b) => a - b);
+  const at = (q: number) => {
+    const i = (s.length - 1) * q;
+    const lo = Math.floor(i);
+    return s[lo]! + (s[Math.ceil(i)]! - s[lo]!) * (i - lo);
+  };
+  return [at(0.25), at(0.75)];
+}
+
 function fmt(v: number, unit: string): string {
   return unit === "Gbit/s" ? v.toFixed(2) : v.toFixed(0);
 }
@@ -41,12 +52,20 @@ export function renderMarkdown(r: BenchResult): string {
     "Each run is paired with a run of the other side right before or after it (alternating order);",
     `ratio = median over pairs of flatnet / hand; goal >= ${r.goal}.`,
     "",
-    "| path | metric | hand (median) | flatnet (median) | ratio (median of pairs) | goal |",
-    "| --- | --- | ---: | ---: | ---: | :---: |",
+    "| path | metric | hand (median) | flatnet (median) | ratio (median of pairs) | pair ratios, middle half | goal |",
+    "| --- | --- | ---: | ---: | ---: | :---: | :---: |",
     ...r.results.map(
       (x) =>
-        `| ${x.path} | ${x.metric === "throughput" ? "TCP throughput" : "TCP request/response"} | ${fmt(x.handMedian, x.unit)} ${x.unit} | ${fmt(x.flatnetMedian, x.unit)} ${x.unit} | ${x.ratio.toFixed(3)} | ${x.meetsGoal ? "met" : "missed"} |`,
+        `| ${x.path} | ${x.metric === "throughput" ? "TCP throughput" : "TCP request/response"} | ${fmt(x.handMedian, x.unit)} ${x.unit} | ${fmt(x.flatnetMedian, x.unit)} ${x.unit} | ${x.ratio.toFixed(3)} | ${interquartile(
+          x.pairRatios,
+        )
+          .map((v) => v.toFixed(2))
+          .join(" - ")} | ${x.meetsGoal ? "met" : "missed"} |`,
     ),
+    "",
+    "The middle half of the pair ratios shows the noise of the machine: back-to-back runs differ by",
+    "that much when other work shares the CPUs. Read the ratios against the list of configuration",
+    "differences below: where it says none, both sides run the same kernel configuration.",
     "",
     "Settings:",
     "",

@@ -102,8 +102,9 @@ export async function sourceFor(ns: string, dst: string): Promise<string> {
 }
 
 /**
- * Capture on `iface` inside `ns` while `traffic` runs, and return tcpdump's lines (-nn -v: no
- * name resolution; inner headers of VXLAN are decoded on UDP 8472 when -T vxlan is given).
+ * Capture on `iface` inside `ns` while `traffic` runs, and return tcpdump's lines (-nn: no
+ * name resolution). tcpdump decodes VXLAN on 4789 only; pass ["-T", "vxlan"] as extraArgs to
+ * see the inner packets of Flannel's UDP 8472.
  */
 export async function capture(
   procs: ProcessGroup,
