@@ -5,6 +5,7 @@
  */
 import type { ObjectRef } from "../cluster/control-plane.js";
 import type { KObject } from "../cluster/types.js";
+import { INGRESS_NAMESPACE } from "../ingress/addon.js";
 import { netnsPath } from "../kernel/netns.js";
 import { UserError } from "../util/errors.js";
 import type { LabDaemon } from "./daemon.js";
@@ -65,12 +66,14 @@ export function labApi(lab: LabDaemon): Record<string, Handler> {
       return store.list(p.kind, p.namespace);
     },
     probe: async (p: { ports: number[]; protocols: Array<"TCP" | "UDP">; timeoutMs?: number }) => {
-      // Workload pods only: the cluster add-ons in kube-system (DNS) are not part of the matrix,
-      // as `analyze` of the same manifests does not know them.
+      // Workload pods only: the cluster add-ons (DNS in kube-system, the ingress controller in
+      // flatnet-ingress) are not part of the matrix, as `analyze` of the same manifests does
+      // not know them.
+      const addons = new Set(["kube-system", INGRESS_NAMESPACE]);
       const pods = store
         .list("Pod")
         .filter(
-          (x) => x.status?.podIP && !x.metadata.deletionTimestamp && x.metadata.namespace !== "kube-system",
+          (x) => x.status?.podIP && !x.metadata.deletionTimestamp && !addons.has(x.metadata.namespace ?? ""),
         );
       const checks: ProbeCheck[] = [];
       for (const port of p.ports)
