@@ -11,6 +11,7 @@ import { after, before, describe, test } from "node:test";
 import { listNetns } from "../../src/kernel/netns.js";
 import { flatnet, flatnetOk, uniqueLabName } from "../helpers/cli.js";
 import { policyCases, type Table, TOPOLOGY, tableDifferences } from "../helpers/policy-cases.js";
+import { waitEnforced } from "../helpers/policy-lab.js";
 
 interface Matrices {
   matrices: Array<{ port: number; protocol: "TCP" | "UDP"; allowed: Table }>;
@@ -30,43 +31,6 @@ function differences(measured: Matrices, predicted: Matrices): string[] {
           );
   }
   return out;
-}
-
-/** Wait until every node's policy table reflects the store up to the newest NetworkPolicy. */
-export async function waitEnforced(lab: string, timeoutMs = 30_000): Promise<void> {
-  const list = (kind: string) =>
-    flatnetOk(["get", kind, "-A", "-o", "json", "--name", lab]).then(
-      (t) =>
-        (JSON.parse(t) as { items: Array<{ metadata: { name: string; resourceVersion: string } }> }).items,
-    );
-  const want = Math.max(0, ...(await list("networkpolicies")).map((p) => Number(p.metadata.resourceVersion)));
-  const nodes = (await list("nodes")).map((n) => n.metadata.name);
-  const deadline = Date.now() + timeoutMs;
-  for (const node of nodes) {
-    for (;;) {
-      const r = await flatnet([
-        "exec",
-        "--node",
-        node,
-        "--name",
-        lab,
-        "--",
-        "nft",
-        "-j",
-        "list",
-        "set",
-        "inet",
-        "flatnet-policy",
-        "synced",
-      ]);
-      const elems =
-        r.code === 0 ? (JSON.parse(r.stdout).nftables[1]?.set?.elem as number[] | undefined) : undefined;
-      if ((elems?.[0] ?? 0) >= want) break;
-      if (Date.now() > deadline)
-        throw new Error(`${node}: policy table not synced to ${want}: ${r.stdout}${r.stderr}`);
-      await new Promise((res) => setTimeout(res, 100));
-    }
-  }
 }
 
 for (const backend of ["vxlan", "host-gw"] as const) {
