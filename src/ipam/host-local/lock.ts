@@ -21,38 +21,62 @@ export interface LockOptions {
   timeoutMs?: number;
 }
 
-const localQueues = new Map<string, Promise<unknown>>();
+/** Per lock file: settles when every in-process holder so far is done (never rejects). */
+const localQueues = new Map<string, Promise<void>>();
 
 /** Run fn while holding the exclusive lock of dir (which must exist). */
 export async function withLock<T>(dir: string, fn: () => Promise<T>, opts: LockOptions = {}): Promise<T> {
   const path = join(dir, LOCK_FILE);
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
+  const deadline = Date.now() + timeoutMs;
   const previous = localQueues.get(path) ?? Promise.resolve();
-  const mine = previous.then(
-    () => withFlock(path, fn, opts),
-    () => withFlock(path, fn, opts),
-  );
-  const tail = mine.catch(() => undefined);
-  localQueues.set(path, tail);
-  void tail.then(() => {
-    if (localQueues.get(path) === tail) localQueues.delete(path);
+  let done!: () => void;
+  const mine = new Promise<void>((r) => {
+    done = r;
   });
-  return mine;
+  const tail = previous.then(() => mine);
+  localQueues.set(path, tail);
+  try {
+    // The timeout covers the wait behind in-process holders as well as the flock itself.
+    await beforeDeadline(previous, deadline, () => timeoutError(path, timeoutMs));
+    return await withFlock(path, fn, deadline, timeoutMs);
+  } finally {
+    done();
+    void tail.then(() => {
+      if (localQueues.get(path) === tail) localQueues.delete(path);
+    });
+  }
 }
 
-async function withFlock<T>(path: string, fn: () => Promise<T>, opts: LockOptions): Promise<T> {
-  const timeoutMs = opts.timeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
+function timeoutError(path: string, timeoutMs: number): UserError {
+  return new UserError(
+    `timed out after ${timeoutMs} ms waiting for the IPAM lock ${path}`,
+    `another process holds it; \`fuser -v ${path}\` shows which`,
+  );
+}
+
+function beforeDeadline(p: Promise<void>, deadline: number, error: () => Error): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(error()), Math.max(0, deadline - Date.now()));
+    void p.then(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+async function withFlock<T>(
+  path: string,
+  fn: () => Promise<T>,
+  deadline: number,
+  timeoutMs: number,
+): Promise<T> {
   const handle = await open(path, "a", 0o600);
   try {
     const addon = native();
-    const deadline = Date.now() + timeoutMs;
     let delay = 1;
     while (!addon.flock(handle.fd, "ex")) {
-      if (Date.now() >= deadline) {
-        throw new UserError(
-          `timed out after ${timeoutMs} ms waiting for the IPAM lock ${path}`,
-          `another process holds it; \`fuser -v ${path}\` shows which`,
-        );
-      }
+      if (Date.now() >= deadline) throw timeoutError(path, timeoutMs);
       await sleep(delay * (0.5 + Math.random()));
       delay = Math.min(delay * 2, 50);
     }
