@@ -23,9 +23,19 @@ export class SpawnPool {
 
   constructor(private readonly size: number) {}
 
-  async run(req: SpawnRequest): Promise<SpawnResult> {
+  private ensureSlots(): Slot[] {
     this.slots ??= Array.from({ length: this.size }, () => ({ spawner: new Spawner(), outstanding: 0 }));
-    const slot = this.slots.reduce((a, b) => (b.outstanding < a.outstanding ? b : a));
+    return this.slots;
+  }
+
+  /** Start every helper now (they otherwise start on first use), e.g. before counting fds. */
+  async startAll(): Promise<void> {
+    await Promise.all(this.ensureSlots().map((slot) => slot.spawner.run({ argv: ["true"] })));
+  }
+
+  async run(req: SpawnRequest): Promise<SpawnResult> {
+    this.ensureSlots();
+    const slot = this.slots!.reduce((a, b) => (b.outstanding < a.outstanding ? b : a));
     slot.outstanding++;
     try {
       return await slot.spawner.run(req);

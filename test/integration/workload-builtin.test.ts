@@ -4,8 +4,9 @@
  * or from the node), the UDP protocol, and sockets gone after removePod.
  */
 import assert from "node:assert/strict";
-import { readdirSync } from "node:fs";
+import { readdirSync, readlinkSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
+import { kernelTools } from "../../src/kernel/spawn-pool.js";
 import { WorkloadHost } from "../../src/lab/workload/host.js";
 import { inNs, makeTestNode, type TestNode } from "./workload-fixture.js";
 
@@ -14,11 +15,20 @@ describe("workload built-in server", () => {
   let host: WorkloadHost;
   let uid: string;
   let fdsBefore = 0;
-  const openFds = () => readdirSync("/proc/self/fd").length;
+  // Sockets only: pipes to helper processes (the spawn pool) come and go with other work.
+  const openFds = () =>
+    readdirSync("/proc/self/fd").filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`).startsWith("socket:");
+      } catch {
+        return false;
+      }
+    }).length;
 
   before(async () => {
     t = await makeTestNode(2);
     host = new WorkloadHost();
+    await kernelTools.startAll(); // its helpers' pipes are not the pod's
     fdsBefore = openFds();
     const spec = t.podSpec(0, "web-0", {
       containers: [
