@@ -4,7 +4,7 @@
  * interfering, and `down` cleans everything even after the daemon was killed with SIGKILL.
  */
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -134,6 +134,32 @@ describe("lab lifecycle", () => {
     const r = await flatnet(["get", "pods", "-n", "x"]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /labs are running .*--name/);
+  });
+
+  test("exec passes stdin through and exits with the command's code", async () => {
+    const echoed = await flatnet(["exec", "-n", "x", "--name", a, "a", "--", "sh", "-c", "cat; exit 7"], {
+      input: "hello from stdin\n",
+    });
+    assert.equal(echoed.code, 7);
+    assert.equal(echoed.stdout, "hello from stdin\n");
+    const host = await flatnetOk(["exec", "-n", "x", "--name", a, "a", "--", "hostname"]);
+    assert.equal(host.trim(), "a", "the pod name is its hostname");
+    const missing = await flatnet(["exec", "-n", "x", "--name", a, "nope", "--", "true"]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /Pod "nope" not found in namespace "x"/);
+  });
+
+  test("doctor checks the machine, and every command refuses to run without root", async () => {
+    const doc = await flatnet(["doctor"]);
+    assert.equal(doc.code, 0, doc.stdout);
+    assert.match(doc.stdout, /ok {3}vxlan/);
+    const cli = `${repoRoot()}/bin/flatnet.js`;
+    const asNobody = (args: string[]) =>
+      spawnSync("runuser", ["-u", "nobody", "--", process.execPath, cli, ...args], { encoding: "utf8" });
+    const r = asNobody(["up", "--name", "nobody"]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /^error: flatnet up needs root: .* \(run it with sudo\)\n$/);
+    assert.deepEqual(listNetns("flatnet-nobody_"), []);
   });
 
   test("down cleans everything after the daemon was killed with SIGKILL", async () => {
