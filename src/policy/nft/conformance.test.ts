@@ -21,6 +21,7 @@ import type { Protocol } from "../types.js";
 import { PodUniverse } from "../universe.js";
 import { desiredElements, type Elements } from "./elements.js";
 import { FakePolicyTable, type Packet } from "./fake.js";
+import type { PeerIdentities } from "./identities.js";
 import { renderDelta, renderFull } from "./render.js";
 
 async function loadTables(model: PolicyModel, nodes: string[]): Promise<Map<string, FakePolicyTable>> {
@@ -148,13 +149,13 @@ describe("policy table: random clusters through the fake kernel", () => {
     const universe = new PodUniverse(c.pods, c.namespaces);
     const model = new PolicyModel(universe, []);
     const tables = new Map<string, FakePolicyTable>();
-    const installed = new Map<string, { elements: Elements; ids: ReadonlyMap<string, number> }>();
+    const installed = new Map<string, { elements: Elements; ids: PeerIdentities }>();
     for (const node of NODES) {
       const desired = desiredElements(model, node);
       const t = new FakePolicyTable();
       await t.apply(renderFull(desired.elements));
       tables.set(node, t);
-      installed.set(node, { elements: desired.elements, ids: desired.identities.ids });
+      installed.set(node, { elements: desired.elements, ids: desired.identities });
     }
     const live = new Map<string, NetworkPolicyLike>();
     for (let step = 0; step < 25; step++) {
@@ -176,7 +177,7 @@ describe("policy table: random clusters through the fake kernel", () => {
         const prev = installed.get(node)!;
         const desired = desiredElements(model, node, prev.ids);
         await tables.get(node)!.apply(renderDelta(prev.elements, desired.elements));
-        installed.set(node, { elements: desired.elements, ids: desired.identities.ids });
+        installed.set(node, { elements: desired.elements, ids: desired.identities });
         const fresh = new FakePolicyTable();
         await fresh.apply(renderFull(desired.elements));
         assert.equal(tables.get(node)!.dump(), fresh.dump(), `step ${step}, ${node}`);

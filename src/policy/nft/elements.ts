@@ -63,10 +63,10 @@ function fixedSpec(pm: PortMatch): PortSpec | undefined {
   return undefined;
 }
 
-/** The allow set and key for a subject address, an identity (or every peer) and a port spec. */
-function allowElement(dir: Dir, subject: string, id: number | undefined, spec: PortSpec): [string, string] {
+/** The allow set and the key after the subject address, for an identity (or every peer) and a port spec. */
+function allowPart(dir: Dir, id: number | undefined, spec: PortSpec): [string, string] {
   const prefix = id === undefined ? "any" : "peer";
-  const fields = id === undefined ? [subject] : [subject, String(id)];
+  const fields = id === undefined ? [] : [String(id)];
   let kind: AllowKind;
   switch (spec.kind) {
     case "any":
@@ -88,34 +88,70 @@ function allowElement(dir: Dir, subject: string, id: number | undefined, spec: P
   return [allowSet(dir, kind), fields.join(" . ")];
 }
 
+/** A rule's elements, minus the subject address: computed once per rule, shared by its pods. */
+interface PreparedRule {
+  /** [set, key suffix] for everything that does not depend on the subject pod. */
+  fixed: Array<[string, string]>;
+  /** Ingress named ports: resolved on each subject pod, then one element per identity. */
+  named: Array<{ name: string; protocol: Protocol }>;
+  ids: Array<number | undefined>;
+}
+
+function prepareRule(use: RuleUse, ident: PeerIdentities): PreparedRule {
+  const { rule, direction: dir } = use;
+  let ids: Array<number | undefined> = [undefined];
+  if (rule.peers !== null) {
+    const set = new Set<number>();
+    for (const peer of rule.peers)
+      for (const id of ident.withAtom.get(atomKey(use, peer.index)) ?? []) set.add(id);
+    ids = [...set].sort((a, b) => a - b);
+  }
+  const out: PreparedRule = { fixed: [], named: [], ids };
+  const entries: Array<PortMatch | { kind: "any" }> = rule.ports ?? [{ kind: "any" }];
+  for (const pm of entries) {
+    if (pm.kind === "named") {
+      if (dir === "ingress") {
+        out.named.push({ name: pm.name, protocol: pm.protocol });
+        continue;
+      }
+      // Egress named ports resolve on the destination: per identity.
+      const targets = rule.peers === null ? (ident.withAtom.get(atomKey(use, "*")) ?? []) : (ids as number[]);
+      for (const id of targets) {
+        const port = ident.namedPorts.get(id)?.get(namedPortKey(pm.name, pm.protocol));
+        if (port !== undefined)
+          out.fixed.push(allowPart(dir, id, { kind: "port", proto: protoText(pm.protocol), port }));
+      }
+      continue;
+    }
+    const spec: PortSpec = pm.kind === "any" ? { kind: "any" } : fixedSpec(pm)!;
+    for (const id of ids) out.fixed.push(allowPart(dir, id, spec));
+  }
+  return out;
+}
+
 export interface DesiredTable {
   elements: Elements;
   identities: PeerIdentities;
 }
 
-function ruleIds(ident: PeerIdentities, use: RuleUse): number[] {
-  const out = new Set<number>();
-  for (const peer of use.rule.peers ?? [])
-    for (const id of ident.withAtom.get(atomKey(use, peer.index)) ?? []) out.add(id);
-  return [...out].sort((a, b) => a - b);
-}
-
 /**
- * The elements of `node`'s table. `previousIds` is the last allocation (identities.ts), so
+ * The elements of `node`'s table. `previous` is the last allocation of identities, so
  * unchanged classes keep their numbers; `version` goes into the `synced` set.
  */
 export function desiredElements(
   model: PolicyModel,
   node: string,
-  previousIds: ReadonlyMap<string, number> = new Map(),
+  previous?: PeerIdentities,
   version?: number,
 ): DesiredTable {
   const u = model.universe;
   const out = emptyElements();
   const add = (set: string, key: string, value = "") => out.get(set)!.set(key, value);
   const { local, rules } = localRules(model, node);
-  const identities = peerIdentities(model, rules, previousIds);
-  const byRule = new Map<CompiledRule, RuleUse>(rules.map((r) => [r.rule, r]));
+  const identities = peerIdentities(model, rules, previous);
+  const prepared = new Map<CompiledRule, PreparedRule>(
+    rules.map((r) => [r.rule, prepareRule(r, identities)]),
+  );
 
   for (const r of identities.regions)
     add(
@@ -136,28 +172,14 @@ export function desiredElements(
       add(isolatedSet(dir), ip);
       for (const policy of policies) {
         for (const rule of policy[dir] ?? []) {
-          const use = byRule.get(rule)!;
-          const ids = rule.peers === null ? [undefined] : ruleIds(identities, use);
-          const specs: PortSpec[] = [];
-          const named: Array<{ name: string; protocol: Protocol }> = [];
-          const entries: Array<PortMatch | { kind: "any" }> = rule.ports ?? [{ kind: "any" }];
-          for (const pm of entries) {
-            if (pm.kind === "any") specs.push({ kind: "any" });
-            else if (pm.kind !== "named") specs.push(fixedSpec(pm)!);
-            else if (dir === "ingress") {
-              const port = u.resolveNamedPort(i, pm.name, pm.protocol);
-              if (port !== undefined) specs.push({ kind: "port", proto: protoText(pm.protocol), port });
-            } else named.push({ name: pm.name, protocol: pm.protocol });
-          }
-          for (const id of ids) for (const spec of specs) add(...allowElement(dir, ip, id, spec));
-          if (named.length === 0) continue;
-          // Egress named ports resolve on the destination: per identity.
-          const targets = rule.peers === null ? (identities.withAtom.get(atomKey(use, "*")) ?? []) : ids;
-          for (const id of targets) {
-            for (const { name, protocol } of named) {
-              const port = identities.namedPorts.get(id!)?.get(namedPortKey(name, protocol));
-              if (port !== undefined)
-                add(...allowElement(dir, ip, id, { kind: "port", proto: protoText(protocol), port }));
+          const p = prepared.get(rule)!;
+          for (const [set, suffix] of p.fixed) add(set, suffix === "" ? ip : `${ip} . ${suffix}`);
+          for (const { name, protocol } of p.named) {
+            const port = u.resolveNamedPort(i, name, protocol);
+            if (port === undefined) continue;
+            for (const id of p.ids) {
+              const [set, suffix] = allowPart(dir, id, { kind: "port", proto: protoText(protocol), port });
+              add(set, `${ip} . ${suffix}`);
             }
           }
         }

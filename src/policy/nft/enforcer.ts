@@ -24,6 +24,7 @@ import { PolicyModel } from "../model.js";
 import type { PolicyNamespace, PolicyPod } from "../types.js";
 import { PodUniverse } from "../universe.js";
 import { desiredElements, type Elements } from "./elements.js";
+import type { PeerIdentities } from "./identities.js";
 import { elementChanges, renderChanges, renderFull } from "./render.js";
 import type { PolicyTable } from "./table.js";
 
@@ -61,7 +62,7 @@ export class PolicyEnforcer {
   private universeDirty = true;
   private model?: PolicyModel;
   private installed?: Elements;
-  private ids: ReadonlyMap<string, number> = new Map();
+  private identities?: PeerIdentities;
   private needFull = true;
   private version = 0;
   private unwatch?: () => void;
@@ -194,7 +195,7 @@ export class PolicyEnforcer {
       compiled = this.dirtyPolicies.size;
       this.dirtyPolicies.clear();
     }
-    const desired = desiredElements(this.model, this.o.node, this.ids, version);
+    const desired = desiredElements(this.model, this.o.node, this.identities, version);
     const full = this.needFull || !this.installed;
     let script: string;
     let changes: number;
@@ -213,7 +214,7 @@ export class PolicyEnforcer {
       throw err;
     }
     this.installed = desired.elements;
-    this.ids = desired.identities.ids;
+    this.identities = desired.identities;
     this.needFull = false;
     this.record({
       kind: full ? "full" : "partial",
