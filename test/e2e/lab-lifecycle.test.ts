@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { listNetns } from "../../src/kernel/netns.js";
-import { flatnet, flatnetOk, repoRoot, uniqueLabName } from "../helpers/cli.js";
+import { flatnet, flatnetOk, podExec, repoRoot, uniqueLabName } from "../helpers/cli.js";
 
 const fixture = `${repoRoot()}/test/fixtures/lab/pods.yaml`;
 const dir = mkdtempSync(join(tmpdir(), "flatnet-t-e2e-"));
@@ -93,44 +93,8 @@ describe("lab lifecycle", () => {
       .items[0].status.podIP;
     // Both labs use the same address plan: the same podCIDR on node-2 holds both pods.
     assert.equal(ipA.split(".").slice(0, 3).join("."), ipB.split(".").slice(0, 3).join("."));
-    assert.equal(
-      (
-        await flatnetOk([
-          "exec",
-          "-n",
-          "x",
-          "--name",
-          a,
-          "a",
-          "--",
-          "curl",
-          "-s",
-          "-m",
-          "5",
-          `${ipA}:8080/hostname`,
-        ])
-      ).trim(),
-      "c",
-    );
-    assert.equal(
-      (
-        await flatnetOk([
-          "exec",
-          "-n",
-          "x",
-          "--name",
-          b,
-          "a",
-          "--",
-          "curl",
-          "-s",
-          "-m",
-          "5",
-          `${ipB}:8080/hostname`,
-        ])
-      ).trim(),
-      "c",
-    );
+    assert.equal((await podExec(a, "x", "a", ["curl", "-s", "-m", "5", `${ipA}:8080/hostname`])).trim(), "c");
+    assert.equal((await podExec(b, "x", "a", ["curl", "-s", "-m", "5", `${ipB}:8080/hostname`])).trim(), "c");
     const r = await flatnet(["get", "pods", "-n", "x"]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /labs are running .*--name/);
@@ -142,7 +106,7 @@ describe("lab lifecycle", () => {
     });
     assert.equal(echoed.code, 7);
     assert.equal(echoed.stdout, "hello from stdin\n");
-    const host = await flatnetOk(["exec", "-n", "x", "--name", a, "a", "--", "hostname"]);
+    const host = await podExec(a, "x", "a", ["hostname"]);
     assert.equal(host.trim(), "a", "the pod name is its hostname");
     const missing = await flatnet(["exec", "-n", "x", "--name", a, "nope", "--", "true"]);
     assert.equal(missing.code, 1);

@@ -9,7 +9,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { after, describe, test } from "node:test";
 import { lookup } from "../../src/ipam/host-local/index.js";
 import { listNetns } from "../../src/kernel/netns.js";
-import { flatnet, flatnetOk, repoRoot, uniqueLabName } from "../helpers/cli.js";
+import { flatnet, flatnetOk, podExec, repoRoot, uniqueLabName } from "../helpers/cli.js";
 
 const fixture = `${repoRoot()}/test/fixtures/lab/pods.yaml`;
 
@@ -75,14 +75,7 @@ for (const backend of ["vxlan", "host-gw"] as const) {
         ["c", "b"],
       ] as const) {
         const target = p.get(to)!.status.podIP;
-        const host = await flatnetOk([
-          "exec",
-          "-n",
-          "x",
-          "--name",
-          lab,
-          from,
-          "--",
+        const host = await podExec(lab, "x", from, [
           "curl",
           "-s",
           "-m",
@@ -90,14 +83,7 @@ for (const backend of ["vxlan", "host-gw"] as const) {
           `http://${target}:8080/hostname`,
         ]);
         assert.equal(host.trim(), to);
-        const client = await flatnetOk([
-          "exec",
-          "-n",
-          "x",
-          "--name",
-          lab,
-          from,
-          "--",
+        const client = await podExec(lab, "x", from, [
           "curl",
           "-s",
           "-m",
@@ -105,18 +91,7 @@ for (const backend of ["vxlan", "host-gw"] as const) {
           `http://${target}:8080/clientip`,
         ]);
         assert.equal(client.trim().split(":")[0], p.get(from)!.status.podIP, "receiver sees the real pod IP");
-        const udp = await flatnetOk([
-          "exec",
-          "-n",
-          "x",
-          "--name",
-          lab,
-          from,
-          "--",
-          "sh",
-          "-c",
-          `echo hostname | nc -u -w2 ${target} 8081`,
-        ]);
+        const udp = await podExec(lab, "x", from, ["sh", "-c", `echo hostname | nc -u -w2 ${target} 8081`]);
         assert.equal(udp.trim(), to);
       }
     });
@@ -166,18 +141,7 @@ for (const backend of ["vxlan", "host-gw"] as const) {
       );
       try {
         await new Promise((r) => setTimeout(r, 300));
-        await flatnetOk([
-          "exec",
-          "-n",
-          "x",
-          "--name",
-          lab,
-          "c",
-          "--",
-          "sh",
-          "-c",
-          `echo hi | nc -w2 -q1 ${node1IP} 9999 || true`,
-        ]);
+        await podExec(lab, "x", "c", ["sh", "-c", `echo hi | nc -w2 -q1 ${node1IP} 9999 || true`]);
         const ss = execFileSync("ip", [
           "netns",
           "exec",
@@ -214,20 +178,7 @@ for (const backend of ["vxlan", "host-gw"] as const) {
       });
       try {
         await new Promise((r) => setTimeout(r, 800));
-        await flatnetOk([
-          "exec",
-          "-n",
-          "x",
-          "--name",
-          lab,
-          "a",
-          "--",
-          "curl",
-          "-s",
-          "-m",
-          "5",
-          `http://${target}:8080/hostname`,
-        ]);
+        await podExec(lab, "x", "a", ["curl", "-s", "-m", "5", `http://${target}:8080/hostname`]);
         await new Promise((r) => setTimeout(r, 500));
       } finally {
         cap.kill();

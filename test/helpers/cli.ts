@@ -54,6 +54,11 @@ export async function flatnetOk(args: string[], opts: { input?: string } = {}): 
   return r.stdout;
 }
 
+/** `flatnet exec --name LAB -n NS POD -- CMD...`, which must succeed; returns stdout. */
+export function podExec(lab: string, namespace: string, pod: string, command: string[]): Promise<string> {
+  return flatnetOk(["exec", "--name", lab, "-n", namespace, pod, "--", ...command]);
+}
+
 export function uniqueLabName(prefix: string): string {
   return `${prefix}${process.pid.toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`;
 }
