@@ -15,7 +15,7 @@
  *  - distribution of 3,000 connections over a Service with 3 endpoints (goal 1/3 +- 5%).
  *
  *   node dist/bench/proxy/run.js          (root; after `npm run build`)
- *   FLATNET_BENCH_SECONDS=3 FLATNET_BENCH_REPS=5 FLATNET_BENCH_FULL_REPS=5
+ *   FLATNET_BENCH_SECONDS=2 FLATNET_BENCH_REPS=8 FLATNET_BENCH_FULL_REPS=5
  *   FLATNET_BENCH_SIZES=1000,10000 override.
  * Writes bench/results/proxy.json and bench/results/proxy.md.
  */
@@ -25,14 +25,15 @@ import { ProcessGroup, waitForPort } from "../../test/helpers/nsproc.js";
 import { machineInfo, writeResults } from "../common.js";
 import { BENCH_NAMESPACE, type SyntheticService, syntheticServices } from "./cluster.js";
 import { nftTimed } from "./nft-cpu.js";
+import { type NftShare, nftShare, perfAvailable } from "./nft-share.js";
 import { CLUSTER_CIDR, changed, endpointChanges, startOurs } from "./ours.js";
 import { PEER_TABLE, peerEndpointChange, peerRuleset } from "./peer.js";
 import { buildCrr, crr, interleavedRates, pairedRatio } from "./rates.js";
 import { type FullSyncRow, renderMarkdown } from "./report.js";
 import { BenchTopology, SERVER_IP } from "./topology.js";
 
-const SECONDS = Number(process.env.FLATNET_BENCH_SECONDS ?? 3);
-const REPS = Number(process.env.FLATNET_BENCH_REPS ?? 5);
+const SECONDS = Number(process.env.FLATNET_BENCH_SECONDS ?? 2);
+const REPS = Number(process.env.FLATNET_BENCH_REPS ?? 8);
 const FULL_REPS = Number(process.env.FLATNET_BENCH_FULL_REPS ?? 5);
 /** Above this many Services the peer's load takes minutes: it is measured once. */
 const PEER_ONCE_ABOVE = 2000;
@@ -113,10 +114,14 @@ async function main(): Promise<void> {
     let flatnetRates: Awaited<ReturnType<typeof interleavedRates>> | undefined;
     let peerRates: Awaited<ReturnType<typeof interleavedRates>> | undefined;
     const peerChangeSamples: number[] = [];
+    const withPerf = await perfAvailable();
+    const nftShares: { small?: NftShare; big?: NftShare; peer?: NftShare } = {};
     const biggest = Math.max(...SIZES);
     for (const size of SIZES) {
       const fillers = syntheticServices(size, ENDPOINTS);
       const peerText = peerRuleset(BENCH_NAMESPACE, [...fillers, RATE_SVC, DIST_SVC], CLUSTER_CIDR);
+      // The peer's changes start from what its text loaded, whatever flatnet's changes did.
+      const peerFillers = [...fillers];
       const peerReps = size > PEER_ONCE_ABOVE ? 1 : FULL_REPS;
       const ourReps = size > PEER_ONCE_ABOVE ? BIG_REPS : FULL_REPS;
       const ours = {
@@ -155,6 +160,15 @@ async function main(): Promise<void> {
               REPS,
               SECONDS,
             );
+            if (withPerf) {
+              log("flatnet: nf_tables share of a connection's CPU, 10 and the big table");
+              nftShares.small = await nftShare(crrBin.binary, smallVip, SECONDS);
+              nftShares.big = await nftShare(
+                crrBin.binary,
+                target("bigVip", big, RATE_SVC.clusterIP, 80),
+                SECONDS,
+              );
+            }
           }
           loaded.proxy.stop();
           ours.del.push(await deleteTable(big, PROXY_TABLE));
@@ -168,12 +182,12 @@ async function main(): Promise<void> {
             log(`peer: ${PEER_CHANGES} single endpoint changes`);
             for (let k = 0; k < PEER_CHANGES; k++) {
               const i = (k * 104729 + 13) % size;
-              const next = changed(fillers[i]!, k % ENDPOINTS, 60000 + k);
-              const text = peerEndpointChange(BENCH_NAMESPACE, fillers[i]!, next, CLUSTER_CIDR);
+              const next = changed(peerFillers[i]!, k % ENDPOINTS, 60000 + k);
+              const text = peerEndpointChange(BENCH_NAMESPACE, peerFillers[i]!, next, CLUSTER_CIDR);
               const c0 = performance.now();
               await run(["nft", "-f", "-"], { netns: big.node, input: text, timeoutMs: 600_000 });
               peerChangeSamples.push(ms(c0));
-              fillers[i] = next;
+              peerFillers[i] = next;
             }
             log("peer: connection rate with the big table, interleaved with flatnet's 10");
             peerRates = await interleavedRates(
@@ -182,6 +196,14 @@ async function main(): Promise<void> {
               REPS,
               SECONDS,
             );
+            if (withPerf) {
+              log("peer: nf_tables share of a connection's CPU");
+              nftShares.peer = await nftShare(
+                crrBin.binary,
+                target("peerVip", big, RATE_SVC.clusterIP, 80),
+                SECONDS,
+              );
+            }
           }
           peer.del.push(await deleteTable(big, PEER_TABLE));
         }
@@ -253,6 +275,8 @@ async function main(): Promise<void> {
         vipOverDirect10: pairedRatio(fr, "smallVip", "smallDirect"),
         peerOverSmall: pairedRatio(pr, "peerVip", "smallVip"),
         runs: { flatnet: fr.runs, peer: pr.runs },
+        // Percent of crr's CPU samples in nf_tables code (undefined without perf).
+        nftShare: withPerf ? nftShares : undefined,
       },
       distribution: {
         connections: dist.connections,
