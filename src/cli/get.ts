@@ -45,7 +45,9 @@ export async function get(argv: string[]): Promise<number> {
     );
     return 0;
   }
-  const cols = columnsFor(kind.kind, format === "wide");
+  const dnsDomain =
+    kind.kind === "Service" ? (await labCall<{ dnsDomain: string }>(lab, "info")).dnsDomain : "cluster.local";
+  const cols = columnsFor(kind.kind, format === "wide", { dnsDomain });
   const showNs = kind.namespaced && all;
   process.stdout.write(
     table(

@@ -79,7 +79,16 @@ function selector(map: Record<string, string> | undefined): string {
     .join(",");
 }
 
-export function columnsFor(kind: string, wide: boolean): Columns {
+export interface PrintOptions {
+  /** The cluster's DNS domain (cluster.local unless the Cluster config says otherwise). */
+  dnsDomain: string;
+}
+
+export function columnsFor(
+  kind: string,
+  wide: boolean,
+  opts: PrintOptions = { dnsDomain: "cluster.local" },
+): Columns {
   switch (kind) {
     case "Pod":
       return {
@@ -119,6 +128,7 @@ export function columnsFor(kind: string, wide: boolean): Columns {
           "PORT(S)",
           "AGE",
           ...(wide ? ["SELECTOR"] : []),
+          "DNS",
         ],
         row: (o) => [
           o.metadata.name,
@@ -128,6 +138,9 @@ export function columnsFor(kind: string, wide: boolean): Columns {
           servicePorts(o),
           age(o.metadata.creationTimestamp),
           ...(wide ? [selector(o.spec?.selector)] : []),
+          // The name cluster DNS answers for it (kubectl has no such column; flatnet is
+          // about networking, so it shows where the Service is found).
+          `${o.metadata.name}.${o.metadata.namespace ?? "default"}.svc.${opts.dnsDomain}`,
         ],
       };
     case "Deployment":

@@ -43,6 +43,7 @@ export function labApi(lab: LabDaemon): Record<string, Handler> {
       name: lab.spec.name,
       backend: lab.spec.backend,
       externalIP: lab.externalIP,
+      dnsDomain: lab.spec.dnsDomain,
       nodes: [...lab.agents.keys()],
       pid: process.pid,
     }),

@@ -62,10 +62,10 @@ describe("Services in the lab", { timeout: 600_000 }, () => {
 
   test("get svc prints TYPE, CLUSTER-IP and PORT(S) as kubectl does", async () => {
     const out = await flatnetOk(["get", "svc", "-n", "svc", "--name", lab]);
-    assert.match(out, /^NAME\s+TYPE\s+CLUSTER-IP\s+EXTERNAL-IP\s+PORT\(S\)\s+AGE$/m);
+    assert.match(out, /^NAME\s+TYPE\s+CLUSTER-IP\s+EXTERNAL-IP\s+PORT\(S\)\s+AGE\s+DNS$/m);
     assert.match(
       out,
-      /^web\s+NodePort\s+10\.(9[6-9]|10\d|11[01])\.\d+\.\d+\s+<none>\s+80:30080\/TCP,53:30053\/UDP\s+\d+s$/m,
+      /^web\s+NodePort\s+10\.(9[6-9]|10\d|11[01])\.\d+\.\d+\s+<none>\s+80:30080\/TCP,53:30053\/UDP\s+\d+s\s+web\.svc\.svc\.cluster\.local$/m,
     );
     assert.match(out, /^sticky\s+ClusterIP\s+10\.\d+\.\d+\.\d+\s+<none>\s+80\/TCP\s/m);
     const all = await flatnetOk(["get", "svc", "-A", "--name", lab]);
