@@ -10,6 +10,7 @@
  *   (set by the proxy, which is the edge: a client cannot choose them), and X-Real-IP.
  */
 
+/** Response headers never forwarded (hop-by-hop; Node re-frames the body itself). */
 const HOP_BY_HOP = new Set([
   "connection",
   "keep-alive",
@@ -20,27 +21,16 @@ const HOP_BY_HOP = new Set([
   "transfer-encoding",
   "http2-settings",
 ]);
-const SET_BY_PROXY = new Set([
-  "x-forwarded-for",
-  "x-forwarded-proto",
-  "x-forwarded-host",
-  "x-forwarded-port",
-  "x-real-ip",
-]);
 
-/** Header names listed in Connection (lowercase). */
-function connectionTokens(raw: readonly string[]): Set<string> | undefined {
-  let out: Set<string> | undefined;
-  for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i]!.length !== 10 || raw[i]!.toLowerCase() !== "connection") continue;
-    for (const t of raw[i + 1]!.split(",")) {
-      const tok = t.trim().toLowerCase();
-      if (!tok) continue;
-      out ??= new Set();
-      out.add(tok);
-    }
+/** Add the header names a Connection value lists (beyond keep-alive/close/upgrade). */
+function addTokens(set: Set<string> | undefined, value: string): Set<string> | undefined {
+  for (const t of value.split(",")) {
+    const tok = t.trim().toLowerCase();
+    if (!tok || tok === "keep-alive" || tok === "close" || tok === "upgrade") continue;
+    set ??= new Set();
+    set.add(tok);
   }
-  return out;
+  return set;
 }
 
 export interface ForwardInfo {
@@ -50,36 +40,70 @@ export interface ForwardInfo {
   port: number;
 }
 
+/** The request head for the endpoint, and what the proxy needs from it (one pass over rawHeaders). */
+export interface RequestHead {
+  headers: string[];
+  host: string | undefined;
+  contentLength: string | undefined;
+  transferEncoding: string | undefined;
+}
+
 /**
- * The request headers for the endpoint. `keepUpgrade` keeps Connection/Upgrade (WebSocket);
- * the chunked Transfer-Encoding of a request is kept so Node frames the body the same way.
+ * Rewrite a request's raw headers for the endpoint. `keepUpgrade` keeps Connection/Upgrade
+ * (WebSocket); a request's Transfer-Encoding is kept so Node frames the body the same way.
  */
-export function requestHeaders(raw: readonly string[], info: ForwardInfo, keepUpgrade = false): string[] {
-  const named = connectionTokens(raw);
+export function requestHead(raw: readonly string[], info: ForwardInfo, keepUpgrade = false): RequestHead {
   const out: string[] = [];
+  let named: Set<string> | undefined;
   let xff: string | undefined;
   let host: string | undefined;
+  let contentLength: string | undefined;
+  let transferEncoding: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
-    const lower = name.toLowerCase();
     const value = raw[i + 1]!;
-    if (lower === "host") host ??= value;
-    if (SET_BY_PROXY.has(lower)) {
-      if (lower === "x-forwarded-for") xff = xff ? `${xff}, ${value}` : value;
-      continue;
+    switch (name.toLowerCase()) {
+      case "host":
+        host ??= value;
+        break;
+      case "content-length":
+        contentLength = value;
+        break;
+      case "transfer-encoding":
+        transferEncoding = value;
+        break;
+      case "connection":
+        if (!keepUpgrade) {
+          named = addTokens(named, value);
+          continue;
+        }
+        break;
+      case "upgrade":
+        if (!keepUpgrade) continue;
+        break;
+      case "x-forwarded-for":
+        xff = xff ? `${xff}, ${value}` : value;
+        continue;
+      case "x-forwarded-proto":
+      case "x-forwarded-host":
+      case "x-forwarded-port":
+      case "x-real-ip":
+      case "keep-alive":
+      case "proxy-connection":
+      case "te":
+      case "trailer":
+      case "http2-settings":
+        continue;
     }
-    if (keepUpgrade && (lower === "connection" || lower === "upgrade")) {
-      out.push(name, value);
-      continue;
-    }
-    if (lower === "transfer-encoding") {
-      out.push(name, value);
-      continue;
-    }
-    if (HOP_BY_HOP.has(lower) || named?.has(lower)) continue;
     out.push(name, value);
   }
-  out.push(
+  let headers = out;
+  if (named) {
+    headers = [];
+    for (let i = 0; i < out.length; i += 2)
+      if (!named.has(out[i]!.toLowerCase())) headers.push(out[i]!, out[i + 1]!);
+  }
+  headers.push(
     "X-Forwarded-For",
     xff ? `${xff}, ${info.clientIp}` : info.clientIp,
     "X-Forwarded-Proto",
@@ -91,12 +115,20 @@ export function requestHeaders(raw: readonly string[], info: ForwardInfo, keepUp
     "X-Real-IP",
     info.clientIp,
   );
-  return out;
+  return { headers, host, contentLength, transferEncoding };
+}
+
+/** The request headers for the endpoint (see requestHead). */
+export function requestHeaders(raw: readonly string[], info: ForwardInfo, keepUpgrade = false): string[] {
+  return requestHead(raw, info, keepUpgrade).headers;
 }
 
 /** The response headers for the client: hop-by-hop headers dropped. */
 export function responseHeaders(raw: readonly string[]): string[] {
-  const named = connectionTokens(raw);
+  let named: Set<string> | undefined;
+  for (let i = 0; i < raw.length; i += 2)
+    if (raw[i]!.length === 10 && raw[i]!.toLowerCase() === "connection")
+      named = addTokens(named, raw[i + 1]!);
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const lower = raw[i]!.toLowerCase();

@@ -17,7 +17,7 @@ import http from "node:http";
 import type { Socket } from "node:net";
 import type { ResolvedBackend } from "./backends.js";
 import { emptyConfig, type ProxyConfig } from "./config.js";
-import { clientAddress, type ForwardInfo, originForm, requestHeaders, responseHeaders } from "./headers.js";
+import { clientAddress, type ForwardInfo, originForm, requestHead, responseHeaders } from "./headers.js";
 import { matchRoute } from "./routes.js";
 import { DEFAULT_POOL, type PoolOptions, type Upstream, UpstreamPool } from "./upstream.js";
 
@@ -46,7 +46,6 @@ const CONNECT_ERRORS = new Set([
   "EHOSTUNREACH",
   "ENETUNREACH",
   "EHOSTDOWN",
-  "ETIMEDOUT",
   "ECONNECTTIMEOUT",
 ]);
 
@@ -75,7 +74,7 @@ export class IngressProxy {
 
   constructor(opts: Partial<ProxyOptions> = {}) {
     this.opts = { ...DEFAULT_PROXY, ...opts };
-    this.pool = new UpstreamPool(this.opts.pool);
+    this.pool = new UpstreamPool({ ...this.opts.pool, connectTimeoutMs: this.opts.connectTimeoutMs });
   }
 
   get config(): ProxyConfig {
@@ -91,13 +90,13 @@ export class IngressProxy {
   }
 
   /** The next endpoint of a backend in round-robin order, skipping `tried`. */
-  pickEndpoint(b: ResolvedBackend, tried: ReadonlySet<string>): string | undefined {
+  pickEndpoint(b: ResolvedBackend, tried?: readonly string[]): string | undefined {
     const n = b.endpoints.length;
     let i = this.rr.get(b.key);
     if (i === undefined) i = Math.floor(Math.random() * n);
     for (let k = 0; k < n; k++) {
       const ep = b.endpoints[(i + k) % n]!;
-      if (!tried.has(ep)) {
+      if (!tried?.includes(ep)) {
         this.rr.set(b.key, (i + k + 1) % n);
         return ep;
       }
@@ -110,9 +109,12 @@ export class IngressProxy {
     this.stats.byStatus[k] = (this.stats.byStatus[k] ?? 0) + 1;
   }
 
-  /** Route a request to its backend, or the error status and reason. */
-  route(req: http.IncomingMessage): { backend: ResolvedBackend } | { status: number; reason: string } {
-    const m = matchRoute(this.cfg.routes, req.headers.host, req.url ?? "/");
+  /** Route a request (its Host and target) to its backend, or the error status and reason. */
+  route(
+    host: string | undefined,
+    target: string,
+  ): { backend: ResolvedBackend } | { status: number; reason: string } {
+    const m = matchRoute(this.cfg.routes, host, target);
     if (!m) return { status: 404, reason: "no Ingress rule matches this host and path" };
     const b = this.cfg.backends.get(m.backend.key);
     if (!b || b.endpoints.length === 0)
@@ -120,25 +122,27 @@ export class IngressProxy {
     return { backend: b };
   }
 
-  handle(req: http.IncomingMessage, res: http.ServerResponse, info: Omit<ForwardInfo, "clientIp">): void {
+  handle(req: http.IncomingMessage, res: http.ServerResponse, proto: ForwardInfo["proto"]): void {
     this.stats.requests++;
-    const r = this.route(req);
+    const sock = req.socket;
+    const head = requestHead(req.rawHeaders, {
+      proto,
+      port: sock.localPort ?? 0,
+      clientIp: clientAddress(sock.remoteAddress),
+    });
+    const r = this.route(head.host, req.url ?? "/");
     if ("status" in r) {
       this.fail(res, r.status, r.reason);
       return;
     }
-    const cl = req.headers["content-length"];
+    const cl = head.contentLength;
     if (cl !== undefined && Number(cl) > this.opts.maxBodyBytes) {
       res.shouldKeepAlive = false;
       this.fail(res, 413, `request body over ${this.opts.maxBodyBytes} bytes`);
       return;
     }
-    const hasBody = cl !== undefined ? cl !== "0" : req.headers["transfer-encoding"] !== undefined;
-    const headers = requestHeaders(req.rawHeaders, {
-      ...info,
-      clientIp: clientAddress(req.socket.remoteAddress),
-    });
-    new Exchange(this, req, res, r.backend, headers, hasBody).attempt();
+    const hasBody = cl !== undefined ? cl !== "0" : head.transferEncoding !== undefined;
+    new Exchange(this, req, res, r.backend, head.headers, hasBody, cl === undefined).attempt();
   }
 
   fail(res: http.ServerResponse, status: number, reason: string): void {
@@ -157,28 +161,76 @@ export class IngressProxy {
   }
 }
 
+// Per-request state hangs off the request objects under these keys, so the event handlers
+// below are shared functions rather than closures allocated for every request.
+const EX = Symbol("flatnet ingress exchange");
+const UP = Symbol("flatnet ingress upstream");
+type UpstreamRequest = http.ClientRequest & { [EX]: Exchange; [UP]: Upstream };
+type ClientResponse = http.ServerResponse & { [EX]: Exchange };
+type EndpointResponse = http.IncomingMessage & { [EX]: Exchange };
+
+function onUpstreamClose(this: UpstreamRequest): void {
+  this[EX].proxy.pool.release(this[UP]);
+}
+
+function onUpstreamTimeout(this: UpstreamRequest): void {
+  // A connecting socket has its own (shorter) connect timer in the pool's agent.
+  if (this.socket && !this.socket.connecting)
+    this.destroy(new ProxyError("the endpoint did not answer in time", "ERESPONSETIMEOUT"));
+}
+
+function onUpstreamResponse(this: UpstreamRequest, ures: http.IncomingMessage): void {
+  this[EX].respond(ures as EndpointResponse);
+}
+
+function onUpstreamError(this: UpstreamRequest, err: NodeJS.ErrnoException): void {
+  this[EX].upstreamError(this[UP], this, err);
+}
+
+/** Requests with a body: stream it only once a connection stands (a failed connect is retried). */
+function onUpstreamSocket(this: UpstreamRequest, s: Socket): void {
+  const ex = this[EX];
+  const start = () => {
+    if (ex.current !== this) return;
+    ex.bodyStarted = true;
+    ex.req.pipe(this);
+  };
+  if (s.connecting) s.once("connect", start);
+  else start();
+}
+
+function onClientClose(this: ClientResponse): void {
+  const ex = this[EX];
+  if (!this.writableFinished) ex.current?.destroy();
+  ex.finished = true;
+}
+
+function onEndpointResponseError(this: EndpointResponse): void {
+  this[EX].res.destroy();
+}
+
 /** One client request's journey, possibly over several endpoints. */
 class Exchange {
-  private readonly tried = new Set<string>();
+  /** Endpoints tried so far (allocated on the first retry). */
+  private tried: string[] | undefined;
   private responded = false;
-  private finished = false;
-  private bodyStarted = false;
-  private current: http.ClientRequest | undefined;
+  finished = false;
+  bodyStarted = false;
+  current: http.ClientRequest | undefined;
   private attempts = 0;
 
   constructor(
-    private readonly proxy: IngressProxy,
-    private readonly req: http.IncomingMessage,
-    private readonly res: http.ServerResponse,
+    readonly proxy: IngressProxy,
+    readonly req: http.IncomingMessage,
+    readonly res: http.ServerResponse,
     private readonly backend: ResolvedBackend,
     private readonly headers: string[],
     private readonly hasBody: boolean,
+    chunked: boolean,
   ) {
-    res.once("close", () => {
-      if (!res.writableFinished) this.current?.destroy();
-      this.finished = true;
-    });
-    if (hasBody && req.headers["content-length"] === undefined) this.limitChunkedBody();
+    (res as ClientResponse)[EX] = this;
+    res.once("close", onClientClose);
+    if (hasBody && chunked) this.limitChunkedBody();
   }
 
   private limitChunkedBody(): void {
@@ -201,11 +253,10 @@ class Exchange {
       this.proxy.fail(this.res, 502, "no endpoint left to try");
       return;
     }
-    this.tried.add(endpoint);
     this.attempts++;
     const u = this.proxy.pool.get(endpoint);
     this.proxy.pool.acquire(u);
-    let up: http.ClientRequest;
+    let up: UpstreamRequest;
     try {
       up = http.request({
         agent: u.agent,
@@ -215,53 +266,28 @@ class Exchange {
         path: originForm(this.req.url ?? "/"),
         headers: this.headers,
         setHost: false,
-      });
+        // Endpoint inactivity; armed by the agent as it hands out the socket (cheaper than
+        // req.setTimeout, which adds and removes socket listeners per request).
+        timeout: this.proxy.opts.upstreamTimeoutMs,
+      }) as UpstreamRequest;
     } catch (err) {
       // Node refuses to send some targets or header values its parser let in.
       this.proxy.pool.release(u);
       this.proxy.fail(this.res, 400, `cannot forward this request: ${(err as Error).message}`);
       return;
     }
+    up[EX] = this;
+    up[UP] = u;
     this.current = up;
-    let connected = false;
-    let released = false;
-    const release = () => {
-      if (released) return;
-      released = true;
-      this.proxy.pool.release(u);
-    };
-    up.once("close", release);
-    up.on("socket", (s: Socket) => {
-      const ready = () => {
-        connected = true;
-        up.setTimeout(this.proxy.opts.upstreamTimeoutMs, () =>
-          up.destroy(new ProxyError("the endpoint did not answer in time", "ERESPONSETIMEOUT")),
-        );
-        if (this.hasBody) {
-          this.bodyStarted = true;
-          this.req.pipe(up);
-        }
-      };
-      if (!s.connecting) {
-        ready();
-        return;
-      }
-      const timer = setTimeout(
-        () => up.destroy(new ProxyError(`connect to ${endpoint} timed out`, "ECONNECTTIMEOUT")),
-        this.proxy.opts.connectTimeoutMs,
-      );
-      s.once("connect", () => {
-        clearTimeout(timer);
-        ready();
-      });
-      s.once("close", () => clearTimeout(timer));
-    });
-    up.on("response", (ures) => this.respond(ures));
-    up.on("error", (err: NodeJS.ErrnoException) => this.upstreamError(u, up, err, connected));
-    if (!this.hasBody) up.end();
+    up.once("close", onUpstreamClose);
+    up.on("timeout", onUpstreamTimeout);
+    up.on("response", onUpstreamResponse);
+    up.on("error", onUpstreamError);
+    if (this.hasBody) up.on("socket", onUpstreamSocket);
+    else up.end();
   }
 
-  private respond(ures: http.IncomingMessage): void {
+  respond(ures: EndpointResponse): void {
     if (this.finished) {
       ures.resume();
       return;
@@ -270,38 +296,37 @@ class Exchange {
     const status = ures.statusCode ?? 502;
     this.proxy.count(status);
     this.res.writeHead(status, ures.statusMessage, responseHeaders(ures.rawHeaders));
+    ures[EX] = this;
     ures.pipe(this.res);
-    ures.once("error", () => this.res.destroy());
-    ures.once("aborted", () => this.res.destroy());
+    ures.once("error", onEndpointResponseError);
   }
 
-  private upstreamError(
-    u: Upstream,
-    up: http.ClientRequest,
-    err: NodeJS.ErrnoException,
-    connected: boolean,
-  ): void {
+  upstreamError(u: Upstream, up: http.ClientRequest, err: NodeJS.ErrnoException): void {
     if (this.finished || this.current !== up) return;
     if (this.responded) {
       this.res.destroy();
       return;
     }
     const code = err.code ?? "";
-    const beforeSend = !connected && CONNECT_ERRORS.has(code);
+    // Errors only a connect attempt gives: nothing reached the endpoint.
+    const beforeSend = CONNECT_ERRORS.has(code);
     const staleKeepAlive =
       up.reusedSocket &&
       !this.bodyStarted &&
       !this.hasBody &&
       IDEMPOTENT.has(this.req.method ?? "") &&
       (code === "ECONNRESET" || code === "EPIPE");
-    if ((beforeSend || staleKeepAlive) && this.attempts < this.proxy.opts.maxAttempts) {
-      // A stale keep-alive socket: the same endpoint may be tried again on a fresh socket.
-      if (staleKeepAlive) this.tried.delete(u.endpoint);
-      if (this.tried.size < this.backend.endpoints.length) {
-        this.proxy.stats.retries++;
-        this.attempt();
-        return;
-      }
+    this.tried ??= [];
+    // A stale keep-alive socket: the same endpoint may be tried again on a fresh socket.
+    if (!staleKeepAlive) this.tried.push(u.endpoint);
+    if (
+      (beforeSend || staleKeepAlive) &&
+      this.attempts < this.proxy.opts.maxAttempts &&
+      this.tried.length < this.backend.endpoints.length
+    ) {
+      this.proxy.stats.retries++;
+      this.attempt();
+      return;
     }
     if (code === "ERESPONSETIMEOUT") this.proxy.fail(this.res, 504, `${u.endpoint}: ${err.message}`);
     else this.proxy.fail(this.res, 502, `${u.endpoint}: ${err.message}`);

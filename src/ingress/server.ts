@@ -109,16 +109,9 @@ export async function startIngressServers(
     server.maxHeadersCount = limits.maxHeaders;
     server.maxConnections = limits.maxConnections;
     server.timeout = limits.idleTimeoutMs;
-    server.on("request", (req, res) => proxy.handle(req, res, { proto, port: req.socket.localPort ?? 0 }));
+    server.on("request", (req, res) => proxy.handle(req, res, proto));
     server.on("upgrade", (req, socket, head) =>
-      tunnelUpgrade(
-        proxy,
-        req,
-        socket,
-        head,
-        { proto, port: req.socket.localPort ?? 0 },
-        { idleMs: limits.upgradeIdleMs },
-      ),
+      tunnelUpgrade(proxy, req, socket, head, proto, { idleMs: limits.upgradeIdleMs }),
     );
     // Handshake failures and resets are the client's business; never the process's.
     server.on("tlsClientError", (_err, socket) => socket.destroy());

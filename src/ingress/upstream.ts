@@ -4,8 +4,10 @@
  * after `idleMs`, below the 5 s keep-alive of Node.js servers (and most others), so the proxy
  * rarely reuses a socket the server is closing. When an endpoint leaves the configuration its
  * pool is retired: destroyed once its last in-flight request ends, never under a request.
+ * New connections fail with ECONNECTTIMEOUT after `connectTimeoutMs`.
  */
 import http from "node:http";
+import net from "node:net";
 
 export interface Upstream {
   endpoint: string;
@@ -22,9 +24,35 @@ export interface PoolOptions {
   /** Most sockets per endpoint (requests queue beyond). */
   maxSockets: number;
   maxFreeSockets: number;
+  /** A new connection not established within this long fails with ECONNECTTIMEOUT. */
+  connectTimeoutMs: number;
 }
 
-export const DEFAULT_POOL: PoolOptions = { idleMs: 4000, maxSockets: 1024, maxFreeSockets: 256 };
+export const DEFAULT_POOL: PoolOptions = {
+  idleMs: 4000,
+  maxSockets: 1024,
+  maxFreeSockets: 256,
+  connectTimeoutMs: 5000,
+};
+
+/**
+ * Connections with a connect timeout of their own (the request's timeout is for the endpoint
+ * idling once connected): a dead endpoint fails fast enough to retry another one.
+ */
+function timedConnection(connectTimeoutMs: number, endpoint: string) {
+  return (options: net.NetConnectOpts): net.Socket => {
+    const s = net.createConnection(options);
+    const timer = setTimeout(() => {
+      const err = new Error(`connect to ${endpoint} timed out`) as NodeJS.ErrnoException;
+      err.code = "ECONNECTTIMEOUT";
+      s.destroy(err);
+    }, connectTimeoutMs);
+    const clear = () => clearTimeout(timer);
+    s.once("connect", clear);
+    s.once("close", clear);
+    return s;
+  };
+}
 
 export function splitEndpoint(ep: string): { host: string; port: number } {
   const colon = ep.lastIndexOf(":");
@@ -48,6 +76,10 @@ export class UpstreamPool {
         maxSockets: this.opts.maxSockets,
         maxFreeSockets: this.opts.maxFreeSockets,
       });
+      (agent as unknown as { createConnection: unknown }).createConnection = timedConnection(
+        this.opts.connectTimeoutMs,
+        endpoint,
+      );
       u = { endpoint, host, port, agent, inflight: 0, retired: false };
       this.pools.set(endpoint, u);
     }

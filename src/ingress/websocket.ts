@@ -9,7 +9,7 @@
 import type http from "node:http";
 import net from "node:net";
 import type { Duplex } from "node:stream";
-import { clientAddress, type ForwardInfo, originForm, requestHeaders } from "./headers.js";
+import { clientAddress, type ForwardInfo, originForm, requestHead } from "./headers.js";
 import type { IngressProxy } from "./proxy.js";
 
 export interface TunnelOptions {
@@ -29,26 +29,27 @@ export function tunnelUpgrade(
   req: http.IncomingMessage,
   socket: Duplex,
   head: Buffer,
-  info: Omit<ForwardInfo, "clientIp">,
+  proto: ForwardInfo["proto"],
   opts: TunnelOptions,
 ): void {
   proxy.stats.upgrades++;
   socket.on("error", () => socket.destroy());
-  const r = proxy.route(req);
+  const sock = req.socket;
+  const { headers, host } = requestHead(
+    req.rawHeaders,
+    { proto, port: sock.localPort ?? 0, clientIp: clientAddress(sock.remoteAddress) },
+    true,
+  );
+  const r = proxy.route(host, req.url ?? "/");
   if ("status" in r) {
     proxy.count(r.status);
     rawError(socket, r.status, r.status === 404 ? "Not Found" : "Service Unavailable", r.reason);
     return;
   }
-  const headers = requestHeaders(
-    req.rawHeaders,
-    { ...info, clientIp: clientAddress(req.socket.remoteAddress) },
-    true,
-  );
   let headText = `${req.method} ${originForm(req.url ?? "/")} HTTP/1.1\r\n`;
   for (let i = 0; i < headers.length; i += 2) headText += `${headers[i]}: ${headers[i + 1]}\r\n`;
   headText += "\r\n";
-  const tried = new Set<string>();
+  const tried: string[] = [];
   let clientGone = false;
   socket.once("close", () => {
     clientGone = true;
@@ -61,7 +62,7 @@ export function tunnelUpgrade(
       rawError(socket, 502, "Bad Gateway", "no endpoint accepted the connection");
       return;
     }
-    tried.add(endpoint);
+    tried.push(endpoint);
     const colon = endpoint.lastIndexOf(":");
     const host = endpoint.slice(0, colon).replace(/^\[|\]$/g, "");
     const up = net.connect({ host, port: Number(endpoint.slice(colon + 1)), noDelay: true });
@@ -97,7 +98,7 @@ export function tunnelUpgrade(
         socket.destroy();
         return;
       }
-      if (tried.size < Math.min(proxy.opts.maxAttempts, r.backend.endpoints.length)) {
+      if (tried.length < Math.min(proxy.opts.maxAttempts, r.backend.endpoints.length)) {
         proxy.stats.retries++;
         attempt();
       } else {
