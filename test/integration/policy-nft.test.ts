@@ -6,8 +6,9 @@
  * ipBlock with except judged on the Service's backend after DNAT (the VIP itself would be
  * allowed), a NodePort judged on the backend with the client's address, the node reaching
  * its own pods while other nodes may not, replies of allowed connections through an
- * egress-isolated pod, an incremental change that opens a path, and an established
- * connection surviving a full resync. The kernel's sets equal what the enforcer sent.
+ * egress-isolated pod, a pod's egress to its own node, an incremental change that opens a
+ * path, and an established connection surviving a full resync. The kernel's sets equal what
+ * the enforcer sent.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
@@ -218,6 +219,20 @@ describe("NetworkPolicy enforcement on real namespaces", { timeout: 180_000 }, (
     const n2 = lab.node("n2").nodeIP;
     assert.equal(await reach(ext, n2, 30090), true, "external client in db's ipBlock");
     assert.equal(await reach(lab.node("n1").ns, n2, 30090), false, "node n1's address is not in it");
+  });
+
+  it("judges a pod's egress to its own node (input hook)", async () => {
+    const gateway = lab.node("n1").gateway;
+    assert.equal(
+      (await execIn(ns("n1p1"), ["ping", "-c", "1", "-W", "1", gateway])).code,
+      0,
+      "web: not isolated",
+    );
+    assert.notEqual(
+      (await execIn(ns("n1p2"), ["ping", "-c", "1", "-W", "1", gateway])).code,
+      0,
+      "other: egress isolated",
+    );
   });
 
   it("lets a node reach its own pods, not other nodes' isolated pods", async () => {
