@@ -1,9 +1,19 @@
 // The element index: conflicts between owners, the changes a plan makes when the winning owner
-// goes, and that an index built in one pass (full sync) equals one grown by plan/commit.
+// goes, and that an index built in one pass (full sync) equals one grown by plan/commit, also
+// through random updates whose deltas the fake kernel applies.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ElementIndex } from "./element-index.js";
 import type { Element } from "./elements.js";
+import { FakeProxyTable } from "./nft-fake.js";
+import { renderDelta, renderFull } from "./render.js";
+
+const cfg = {
+  table: "flatnet-proxy",
+  clusterCIDR: "10.244.0.0/16",
+  serviceCIDR: "10.96.0.0/12",
+  masqueradeMark: 0x4000,
+};
 
 const vip = (ip: string, n: number): Element => ({
   set: "service-ips",
@@ -103,5 +113,38 @@ describe("ElementIndex", () => {
       [],
       "re-planning the same elements changes nothing",
     );
+  });
+
+  it("random updates: the grown index, and the kernel fed its deltas, equal a fresh build", async () => {
+    // Deterministic pseudo-random owners wanting overlapping keys with varying values.
+    let seed = 42;
+    const rnd = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const owners = ["a/x", "b/y", "c/z", "d/w"];
+    const current = new Map<string, Element[]>();
+    const idx = new ElementIndex();
+    const fake = new FakeProxyTable();
+    await fake.apply(renderFull(cfg, idx.effective(), idx.chains()));
+    for (let step = 0; step < 300; step++) {
+      const owner = owners[rnd(owners.length)]!;
+      const els: Element[] = [];
+      const vipOf = `10.96.0.${rnd(3)}`;
+      const n = rnd(4);
+      if (n > 0) els.push(vip(vipOf, n));
+      for (let i = 0; i < n; i++) els.push(slot(vipOf, i, `10.244.1.${rnd(5)}`));
+      if (rnd(2)) els.push(hairpin(`10.244.1.${rnd(5)}`));
+      current.set(owner, els);
+      const plan = idx.plan(new Map([[owner, els]]));
+      await fake.apply(renderDelta(cfg, plan));
+      idx.commit(plan);
+      const { index } = ElementIndex.build(current);
+      assert.deepEqual(sorted(idx.effective()), sorted(index.effective()), `step ${step}`);
+      assert.deepEqual(idx.chains(), index.chains(), `step ${step}`);
+    }
+    const fresh = new FakeProxyTable();
+    await fresh.apply(renderFull(cfg, idx.effective(), idx.chains()));
+    assert.equal(fake.dump(), fresh.dump());
   });
 });
