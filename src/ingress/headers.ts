@@ -22,6 +22,30 @@ const HOP_BY_HOP = new Set([
   "http2-settings",
 ]);
 
+function lengths(names: Iterable<string>): boolean[] {
+  const out: boolean[] = [];
+  for (const n of names) out[n.length] = true;
+  return out;
+}
+const HOP_LENGTHS = lengths(HOP_BY_HOP);
+const INTERESTING_LENGTHS = lengths([
+  "host",
+  "content-length",
+  "transfer-encoding",
+  "connection",
+  "upgrade",
+  "x-forwarded-for",
+  "x-forwarded-proto",
+  "x-forwarded-host",
+  "x-forwarded-port",
+  "x-real-ip",
+  "keep-alive",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "http2-settings",
+]);
+
 /** Add the header names a Connection value lists (beyond keep-alive/close/upgrade). */
 function addTokens(set: Set<string> | undefined, value: string): Set<string> | undefined {
   for (const t of value.split(",")) {
@@ -62,7 +86,8 @@ export function requestHead(raw: readonly string[], info: ForwardInfo, keepUpgra
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     const value = raw[i + 1]!;
-    switch (name.toLowerCase()) {
+    // Only names as long as one handled below are lowercased and compared.
+    switch (INTERESTING_LENGTHS[name.length] ? name.toLowerCase() : "") {
       case "host":
         host ??= value;
         break;
@@ -131,9 +156,12 @@ export function responseHeaders(raw: readonly string[]): string[] {
       named = addTokens(named, raw[i + 1]!);
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
-    const lower = raw[i]!.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || named?.has(lower)) continue;
-    out.push(raw[i]!, raw[i + 1]!);
+    const name = raw[i]!;
+    if (named || HOP_LENGTHS[name.length]) {
+      const lower = name.toLowerCase();
+      if (HOP_BY_HOP.has(lower) || named?.has(lower)) continue;
+    }
+    out.push(name, raw[i + 1]!);
   }
   return out;
 }
