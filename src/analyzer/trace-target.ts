@@ -1,9 +1,10 @@
 /**
  * What `flatnet trace [-n NS] POD TARGET[:PORT][/PROTO]` names: the source pod (`name` in the
- * namespace given by -n, or `namespace/name`), and a target that is a pod (same forms) or an
- * IP address (`[v6]:port` for IPv6 with a port), with port 80 and TCP by default.
+ * namespace given by -n, or `namespace/name`), and a target that is a pod or a Service (same
+ * forms; a pod wins a name both have) or an IP address (`[v6]:port` for IPv6 with a port; a
+ * Service's ClusterIP means the Service), with port 80 and TCP by default.
  */
-import { isIp } from "../ipam/cidr.js";
+import { canonicalIp, isIp } from "../ipam/cidr.js";
 import type { Protocol } from "../policy/index.js";
 import { UserError } from "../util/errors.js";
 import type { ClusterSnapshot } from "./snapshot.js";
@@ -15,7 +16,8 @@ export interface ParsedTarget {
   protocol: Protocol;
 }
 
-const FORMS = "write TARGET as POD, NAMESPACE/POD or an IP, optionally with :PORT and /TCP|UDP|SCTP";
+const FORMS =
+  "write TARGET as POD, SERVICE, NAMESPACE/NAME or an IP, optionally with :PORT and /TCP|UDP|SCTP";
 
 export function parseTarget(text: string): ParsedTarget {
   let rest = text.trim();
@@ -56,10 +58,7 @@ export function resolvePod(snap: ClusterSnapshot, ref: string, namespace: string
   if (i !== undefined) return i;
   const service = snap.services.find((s) => s.metadata.namespace === ns && s.metadata.name === name);
   if (service) {
-    throw new UserError(
-      `${ns}/${name} is a Service; tracing through Services is not supported yet`,
-      "trace to one of its pods or to a pod IP",
-    );
+    throw new UserError(`${ns}/${name} is a Service, not a pod`, "trace from one of its pods");
   }
   const there = snap.pods.filter((p) => p.key.startsWith(`${ns}/`)).map((p) => p.key.slice(ns.length + 1));
   throw new UserError(
@@ -69,6 +68,15 @@ export function resolvePod(snap: ClusterSnapshot, ref: string, namespace: string
 }
 
 export function resolveTarget(snap: ClusterSnapshot, name: string, namespace: string): TraceTarget {
-  if (isIp(name)) return { ip: name };
+  if (isIp(name)) {
+    const ip = canonicalIp(name);
+    const vip = snap.services.findIndex((s) => s.spec?.clusterIP && canonicalIp(s.spec.clusterIP) === ip);
+    return vip >= 0 ? { service: vip } : { ip: name };
+  }
+  const [ns, svcName] = name.includes("/") ? (name.split("/", 2) as [string, string]) : [namespace, name];
+  const service = snap.services.findIndex(
+    (s) => (s.metadata.namespace ?? "default") === ns && s.metadata.name === svcName,
+  );
+  if (service >= 0 && snap.model.universe.indexOf(ns, svcName) === undefined) return { service };
   return { pod: resolvePod(snap, name, namespace) };
 }

@@ -203,7 +203,7 @@ describe("trace targets", () => {
     assert.throws(() => parseTarget(":80"), /names nothing/);
   });
 
-  test("resolving: missing pods list what is there; a Service name says Services are not traced yet", () => {
+  test("resolving: missing pods list what is there; a Service is a target, not a source", () => {
     const svc = `---
 apiVersion: v1
 kind: Service
@@ -216,10 +216,10 @@ spec: { selector: { app: web }, ports: [{ port: 80 }] }
       /pod "nope" not found in namespace "shop".*cache, db, web/,
     );
     assert.throws(() => resolvePod(snap, "ghost", "empty"), /namespace "empty" has no pods/);
-    assert.throws(
-      () => resolveTarget(snap, "front", "shop"),
-      /shop\/front is a Service; tracing through Services is not supported yet/,
-    );
+    assert.deepEqual(resolveTarget(snap, "front", "shop"), {
+      service: snap.services.findIndex((s) => s.metadata.name === "front"),
+    });
+    assert.throws(() => resolvePod(snap, "shop/front", "default"), /shop\/front is a Service, not a pod/);
     assert.deepEqual(resolveTarget(snap, "10.9.9.9", "shop"), { ip: "10.9.9.9" });
   });
 });

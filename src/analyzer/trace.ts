@@ -5,9 +5,11 @@
  * routes (VXLAN to a peer's VTEP via neighbour and FDB entries, or a direct route to a peer's
  * node IP for host-gw), ingress policy on the destination node, and whether anything listens.
  *
- * Hops are a flat list of {node, stage, detail}; a Service's DNAT will slot in as a "service"
- * hop right after "source" (kube-proxy-style DNAT happens in the source node's prerouting, so
- * policy and routing then see the chosen backend).
+ * Hops are a flat list of {node, stage, detail}. To a Service (by name or ClusterIP), a
+ * "service" hop follows "source": the endpoints the source node's proxy DNATs to, with their
+ * probability and each one's verdict (service-endpoints.ts), then the path to the first
+ * endpoint (DNAT happens in the source node's prerouting, so policy and routing see the
+ * backend, and a same-node backend is routed by the node, not bridged).
  */
 
 import { VXLAN_PORT, VXLAN_VNI } from "../backends/vxlan.js";
@@ -32,6 +34,7 @@ import {
   nodeRouting,
   UNDERLAY_DEV,
 } from "./routes.js";
+import { serviceEndpoints } from "./service-endpoints.js";
 import { builtinServes, listensOn } from "./serving.js";
 import type { ClusterSnapshot } from "./snapshot.js";
 
@@ -57,6 +60,16 @@ export interface Hop {
   /** Policy hops: the rules that allowed, or the policies that isolate when none did. */
   allowedBy?: RuleRef[];
   isolatedBy?: string[];
+  /** Service hop: where the proxy sends the connection, and what happens there. */
+  endpoints?: Array<{
+    ip: string;
+    port: number;
+    pod?: string;
+    node?: string;
+    probability: number;
+    verdict: TraceVerdict;
+    reason: string;
+  }>;
 }
 
 export interface Trace {
@@ -65,7 +78,8 @@ export interface Trace {
   reason: string;
 }
 
-export type TraceTarget = { pod: number } | { ip: string };
+/** A pod, an address, or a Service (index into the snapshot's services). */
+export type TraceTarget = { pod: number } | { ip: string } | { service: number };
 
 export interface TraceQuery {
   src: number;
@@ -80,7 +94,8 @@ class Tracer {
 
   constructor(
     readonly snap: ClusterSnapshot,
-    readonly q: TraceQuery,
+    /** The connection; after a Service's DNAT, to the chosen endpoint. */
+    public q: TraceQuery,
   ) {}
 
   hop(node: string, stage: HopStage, detail: string): void {
@@ -138,6 +153,7 @@ export function traceConnection(snap: ClusterSnapshot, q: TraceQuery): Trace {
     );
   }
   const srcIp = src.ips[0]!;
+  if ("service" in q.target) return traceService(t, srcNode, srcIp, q.target.service);
   const dstPod = "pod" in q.target ? q.target.pod : snap.model.universe.podByIp(q.target.ip);
   const dst = dstPod === undefined ? undefined : snap.pods[dstPod]!;
   if (dst && !dst.ips.length) {
@@ -155,18 +171,48 @@ export function traceConnection(snap: ClusterSnapshot, q: TraceQuery): Trace {
     return deliver(t, srcNode.name, dstPod, what);
   }
 
-  const podCidr = parseCidr(srcNode.podCIDR);
-  const gateway = formatIp(podCidr.family, nthAddress(podCidr, 1));
   const local = lookupRoute(t.routingOf(srcNode), dstIp)?.dev === POD_BRIDGE;
   t.hop(
     srcNode.name,
     "source",
     `${src.key} (${srcIp}) sends ${what} to ${dstName} from eth0: ${
-      local
-        ? `${dstIp} is on-link (${srcNode.podCIDR} dev eth0)`
-        : `default via ${gateway} (${POD_BRIDGE} on ${srcNode.name})`
+      local ? `${dstIp} is on-link (${srcNode.podCIDR} dev eth0)` : `default via ${gatewayOf(srcNode)}`
     }`,
   );
+  return toDestination(t, srcNode, dstIp, dstPod, false);
+}
+
+function gatewayOf(node: NodeNetInfo): string {
+  const podCidr = parseCidr(node.podCIDR);
+  return `${formatIp(podCidr.family, nthAddress(podCidr, 1))} (${POD_BRIDGE} on ${node.name})`;
+}
+
+/**
+ * From the source node on: egress policy, the bridge or the node's route, ingress policy and
+ * delivery. `routed`: the node routes the packet (after a Service's DNAT) even to a local pod.
+ */
+function toDestination(
+  t: Tracer,
+  srcNode: NodeNetInfo,
+  dstIp: string,
+  dstPod: number | undefined,
+  routed: boolean,
+): Trace {
+  const { snap, q } = t;
+  const what = `${q.protocol}/${q.port}`;
+  const src = snap.pods[q.src]!;
+  const dst = dstPod === undefined ? undefined : snap.pods[dstPod]!;
+  const dstName = dst ? `${dst.key} (${dstIp})` : dstIp;
+  if (dstPod === q.src) {
+    // Through a Service back to itself (hairpin): the node sends it back to the pod's own port.
+    t.hop(
+      srcNode.name,
+      "route",
+      `${srcNode.podCIDR} dev ${POD_BRIDGE}: back to ${src.key}'s own veth (hairpin)`,
+    );
+    return deliver(t, srcNode.name, dstPod, what);
+  }
+  const local = lookupRoute(t.routingOf(srcNode), dstIp)?.dev === POD_BRIDGE;
   const peer: Endpoint = dstPod !== undefined ? { pod: dstPod } : { ip: dstIp };
   const egress = t.policy(srcNode.name, "egress", q.src, peer);
   if (!egress.allowed) return t.end("dropped", denial(egress, src.key, `${what} to ${dstName}`));
@@ -180,7 +226,13 @@ export function traceConnection(snap: ClusterSnapshot, q: TraceQuery): Trace {
     );
     return t.end("delivered", `${dstIp} is node ${srcNode.name}, where ${src.key} runs`);
   }
-  if (local) {
+  if (local && routed) {
+    t.hop(
+      srcNode.name,
+      "route",
+      `${srcNode.podCIDR} dev ${POD_BRIDGE} (this node's pods): to ${dstName}'s veth`,
+    );
+  } else if (local) {
     t.hop(
       srcNode.name,
       "bridge",
@@ -199,6 +251,77 @@ export function traceConnection(snap: ClusterSnapshot, q: TraceQuery): Trace {
   const ingress = t.policy(dstNode.name, "ingress", dstPod, { pod: q.src });
   if (!ingress.allowed) return t.end("dropped", denial(ingress, dst!.key, `${what} from ${src.key}`));
   return deliver(t, dstNode.name, dstPod, what);
+}
+
+/** To a Service: the proxy's choice on the source node, then the path to the first endpoint. */
+function traceService(t: Tracer, srcNode: NodeNetInfo, srcIp: string, index: number): Trace {
+  const { snap, q } = t;
+  const what = `${q.protocol}/${q.port}`;
+  const src = snap.pods[q.src]!;
+  const svc = snap.services[index]!;
+  const key = `${svc.metadata.namespace ?? "default"}/${svc.metadata.name}`;
+  const choice = serviceEndpoints(snap, svc, q.port, q.protocol, srcNode.name);
+  const vip =
+    choice.kind === "port" && choice.clusterIP
+      ? `${choice.clusterIP}:${q.port}`
+      : `its ClusterIP, port ${q.port}`;
+  t.hop(
+    srcNode.name,
+    "source",
+    `${src.key} (${srcIp}) sends ${what} to Service ${key} (${vip}) from eth0: default via ${gatewayOf(srcNode)}`,
+  );
+  if (choice.kind === "no-port") {
+    return t.end(
+      "unroutable",
+      `Service ${key} has no port ${what} (it has ${choice.ports.join(", ") || "none"})`,
+    );
+  }
+  if (choice.endpoints.length === 0) {
+    const reject = choice.verdict !== "drop";
+    const where = reject ? "" : ` on ${srcNode.name} (internalTrafficPolicy Local)`;
+    t.hop(
+      srcNode.name,
+      "service",
+      `flatnet-proxy on ${srcNode.name}: Service ${key} has no ready endpoint for ${what}${where}: ${
+        reject ? "new connections are rejected (ICMP port unreachable)" : "new connections are dropped"
+      }`,
+    );
+    return t.end(reject ? "rejected" : "dropped", `Service ${key} has no endpoint for ${what}${where}`);
+  }
+  const follow = (ep: (typeof choice.endpoints)[number], tracer: Tracer): Trace => {
+    tracer.q = {
+      ...q,
+      port: ep.port,
+      target: ep.pod !== undefined ? { pod: ep.pod } : { ip: ep.ip },
+    };
+    const dst = ep.pod === undefined ? undefined : snap.pods[ep.pod]!;
+    return toDestination(tracer, srcNode, dst?.ips[0] ?? ep.ip, ep.pod, true);
+  };
+  const endpoints = choice.endpoints.map((ep) => {
+    const r = follow(ep, new Tracer(snap, q));
+    const out: NonNullable<Hop["endpoints"]>[number] = {
+      ip: ep.ip,
+      port: ep.port,
+      probability: ep.probability,
+      verdict: r.verdict,
+      reason: r.reason,
+    };
+    if (ep.pod !== undefined) out.pod = snap.pods[ep.pod]!.key;
+    if (ep.node) out.node = ep.node;
+    return out;
+  });
+  const n = endpoints.length;
+  const delivered = endpoints.filter((e) => e.verdict === "delivered").length;
+  const list = endpoints.map((e) => `${e.ip}:${e.port}${e.pod ? ` (${e.pod})` : ""} ${e.verdict}`).join(", ");
+  t.hops.push({
+    node: srcNode.name,
+    stage: "service",
+    detail: `flatnet-proxy on ${srcNode.name} DNATs ${vip} to one of ${n} endpoint${n > 1 ? "s" : ""}${
+      n > 1 ? `, 1/${n} each` : ""
+    }: ${list}; ${delivered} of ${n} deliver; following ${endpoints[0]!.pod ?? endpoints[0]!.ip}`,
+    endpoints,
+  });
+  return follow(choice.endpoints[0]!, t);
 }
 
 /**

@@ -13,17 +13,19 @@ import { helpOption, labCall, nameOption, outputFormat, outputOption, parse, tar
 
 export const traceHelp = `Usage: flatnet trace [-n NS] POD TARGET[:PORT][/PROTO] [-f FILE|DIR ...] [-o json] [--name LAB]
 
-Explain the fate of a connection from POD to TARGET (a pod, NAMESPACE/POD, or an IP; port 80
-and TCP unless given): the source's route, egress policy (which policy and rule allow it, or
-which policies isolate the pod), the node's route lookup (bridge, VXLAN to which node, or a
-direct route for host-gw), ingress policy, and whether anything listens. The verdict is
-delivered, dropped, rejected (nothing listens) or unroutable.
+Explain the fate of a connection from POD to TARGET (a pod or a Service, as NAME or
+NAMESPACE/NAME, or an IP, a ClusterIP meaning its Service; port 80 and TCP unless given): the
+source's route, for a Service the endpoints its node's proxy DNATs to (1/N each, with each
+one's verdict; the first is followed), egress policy (which policy and rule allow it, or which
+policies isolate the pod), the node's route lookup (bridge, VXLAN to which node, or a direct
+route for host-gw), ingress policy, and whether anything listens. The verdict is delivered,
+dropped, rejected (nothing listens, or a Service without endpoints) or unroutable.
 
 With -f it works offline from manifests, as a fresh lab would run them; without, it reads
 the running lab.
 
 Options:
-  -n, --namespace NS        namespace of POD and of a TARGET pod given without one (default "default")
+  -n, --namespace NS        namespace of POD and of a TARGET given without one (default "default")
   -f, --filename FILE|DIR   manifests to trace in, instead of the running lab (repeatable)
   -o, --output json         machine-readable output
       --name LAB            the lab to read (without -f)

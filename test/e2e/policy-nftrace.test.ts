@@ -9,7 +9,8 @@
  * on that node in the policy table must be the ones the verdict implies
  * (src/policy/nft/explain.ts): the direction's chain never entered when the pod is not
  * isolated, its final drop when nothing allows, the allow set of the allowing rule's shape
- * otherwise; and the connection succeeds exactly when trace says "delivered".
+ * otherwise; and the connection succeeds exactly when trace says "delivered". Connections to
+ * a Service are traced by its ClusterIP and judged on the endpoint trace follows.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -32,6 +33,7 @@ interface Hop {
   detail: string;
   allowedBy?: RuleRef[];
   isolatedBy?: string[];
+  endpoints?: Array<{ pod?: string; port: number }>;
 }
 
 /** Connections: pods a and b run on node-1, c on node-2. */
@@ -46,6 +48,8 @@ const CONNECTIONS: Array<[string, string, number, Protocol, string]> = [
   ["y/b", "z/c", 81, "UDP", "egress named port, then ingress drop on node-2"],
   ["y/b", "z/b", 80, "TCP", "egress drop"],
   ["z/b", "y/a", 80, "TCP", "no policy: no chain entered"],
+  ["y/a", "x/a-svc", 8080, "TCP", "through a Service: ingress peer-port on the backend after DNAT"],
+  ["x/b", "x/a-svc", 8080, "TCP", "through a Service: ingress drop on the backend"],
 ];
 
 /** The policy table's verdict per trace id for one chain: "not entered", "drop" or "accept @set". */
@@ -92,6 +96,10 @@ describe("nftables trace matches flatnet trace (kernel cross-check)", () => {
       items: Array<{ metadata: { namespace: string; name: string }; status: { podIP: string } }>;
     };
     for (const p of pods.items) ips.set(`${p.metadata.namespace}/${p.metadata.name}`, p.status.podIP);
+    const services = JSON.parse(await flatnetOk(["get", "services", "-A", "-o", "json", "--name", lab])) as {
+      items: Array<{ metadata: { namespace: string; name: string }; spec: { clusterIP: string } }>;
+    };
+    for (const s of services.items) ips.set(`${s.metadata.namespace}/${s.metadata.name}`, s.spec.clusterIP);
     for (const node of NODES) {
       const ns = names.nodeNetns(node);
       // After conntrack (-200), before the proxy's DNAT (-100): the connection's new packets.
@@ -169,7 +177,11 @@ describe("nftables trace matches flatnet trace (kernel cross-check)", () => {
       );
 
       const snap = await loadSnapshot([TOPOLOGY, MIX]);
-      const dst = snap.model.universe.indexOf(tns, tpod)!;
+      // Through a Service, policy judges the endpoint trace follows (its pod, its port).
+      const endpoint = t.hops.find((h) => h.stage === "service")?.endpoints?.[0];
+      const [dns, dpod] = (endpoint?.pod ?? to).split("/") as [string, string];
+      const dst = snap.model.universe.indexOf(dns, dpod)!;
+      const dport = endpoint?.port ?? port;
       const hops = t.hops.filter((h) => h.stage === "egress-policy" || h.stage === "ingress-policy");
       assert.ok(hops.length >= 1, JSON.stringify(t.hops));
       for (const hop of hops) {
@@ -183,7 +195,7 @@ describe("nftables trace matches flatnet trace (kernel cross-check)", () => {
               allowed: hop.detail.startsWith("allowed"),
               allowedBy: hop.allowedBy ?? [],
             },
-            { port, protocol, dst },
+            { port: dport, protocol, dst },
           ),
         );
         const seen = kernelOutcomes(lines.get(hop.node)!, direction);
