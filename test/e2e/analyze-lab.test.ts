@@ -1,6 +1,6 @@
 /**
  * Prediction against the live lab, for both backends, on the NetworkPolicy e2e topology with
- * no policy applied (enforcement comes with the nft policy table): `flatnet analyze` from the
+ * no policy applied (policy-lab.test.ts runs every policy case live): `flatnet analyze` from the
  * manifests, and from the lab's own objects (`get -o json`, real pod IPs), must equal the
  * matrix `flatnet probe` measures over TCP and UDP on ports 80 and 81; and `flatnet trace` on
  * the live lab must name the route, neighbour and FDB entry the kernel of the source node
