@@ -116,6 +116,15 @@ describe("serviceView", () => {
     );
   });
 
+  it("ClientIP affinity without a timeout gets kube-proxy's default, 10800 s", () => {
+    const view = serviceView(
+      service({ sessionAffinity: "ClientIP", ports: [{ name: "http", port: 80, protocol: "TCP" }] }),
+      [],
+    );
+    assert.equal(view.ports[0]!.affinityTimeout, 10800);
+    assert.equal(serviceView(service({}), []).ports[0]?.affinityTimeout, undefined);
+  });
+
   it("headless, ExternalName and SCTP ports get nothing, SCTP with a reason", () => {
     assert.deepEqual(serviceView(service({ clusterIP: "None" }), []).ports, []);
     assert.deepEqual(serviceView(service({ type: "ExternalName", clusterIP: undefined }), []).ports, []);
