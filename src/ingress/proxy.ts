@@ -4,7 +4,9 @@
  *
  * - The configuration is one immutable object swapped by `setConfig`; a request reads it once
  *   at arrival, so a change never affects a request under way and never touches a socket.
- * - Load balancing: round robin over the backend's ready endpoints, from a random start.
+ * - Load balancing: round robin over the backend's ready endpoints, from a random start;
+ *   an endpoint whose connect failed is passed over for `failureCooldownMs` (passive health,
+ *   for pods that died before their EndpointSlice says so).
  * - A failed connect (refused, unreachable, timeout) is retried on the next endpoint, up to
  *   `maxAttempts`; the request body is only streamed once a connection stands, so nothing
  *   was sent. A keep-alive socket the server closed under a body-less idempotent request is
@@ -29,6 +31,8 @@ export interface ProxyOptions {
   upstreamTimeoutMs: number;
   /** Endpoints tried for one request when connects fail. */
   maxAttempts: number;
+  /** An endpoint whose connect failed is passed over this long (unless all are down). */
+  failureCooldownMs: number;
   pool: PoolOptions;
 }
 
@@ -37,6 +41,7 @@ export const DEFAULT_PROXY: ProxyOptions = {
   connectTimeoutMs: 5000,
   upstreamTimeoutMs: 60_000,
   maxAttempts: 3,
+  failureCooldownMs: 2000,
   pool: DEFAULT_POOL,
 };
 
@@ -89,19 +94,34 @@ export class IngressProxy {
     this.pool.retain(eps);
   }
 
-  /** The next endpoint of a backend in round-robin order, skipping `tried`. */
+  /**
+   * The next endpoint of a backend in round-robin order, skipping `tried` and, while any
+   * other is left, endpoints whose last connect failed within the cooldown (passive health).
+   */
   pickEndpoint(b: ResolvedBackend, tried?: readonly string[]): string | undefined {
     const n = b.endpoints.length;
     let i = this.rr.get(b.key);
     if (i === undefined) i = Math.floor(Math.random() * n);
+    const now = Date.now();
+    let fallback = -1;
     for (let k = 0; k < n; k++) {
       const ep = b.endpoints[(i + k) % n]!;
-      if (!tried?.includes(ep)) {
-        this.rr.set(b.key, (i + k + 1) % n);
-        return ep;
+      if (tried?.includes(ep)) continue;
+      if (this.pool.isDown(ep, now)) {
+        if (fallback < 0) fallback = k;
+        continue;
       }
+      this.rr.set(b.key, (i + k + 1) % n);
+      return ep;
     }
-    return undefined;
+    if (fallback < 0) return undefined;
+    this.rr.set(b.key, (i + fallback + 1) % n);
+    return b.endpoints[(i + fallback) % n];
+  }
+
+  /** Passive health: pass over an endpoint whose connect just failed. */
+  markDown(endpoint: string): void {
+    this.pool.markDown(endpoint, this.opts.failureCooldownMs);
   }
 
   count(status: number): void {
@@ -310,6 +330,7 @@ class Exchange {
     const code = err.code ?? "";
     // Errors only a connect attempt gives: nothing reached the endpoint.
     const beforeSend = CONNECT_ERRORS.has(code);
+    if (beforeSend) this.proxy.markDown(u.endpoint);
     const staleKeepAlive =
       up.reusedSocket &&
       !this.bodyStarted &&

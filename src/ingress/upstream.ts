@@ -16,6 +16,8 @@ export interface Upstream {
   agent: http.Agent;
   inflight: number;
   retired: boolean;
+  /** Passive health: after a failed connect, skipped until this time (ms epoch) if others exist. */
+  downUntil: number;
 }
 
 export interface PoolOptions {
@@ -80,10 +82,20 @@ export class UpstreamPool {
         this.opts.connectTimeoutMs,
         endpoint,
       );
-      u = { endpoint, host, port, agent, inflight: 0, retired: false };
+      u = { endpoint, host, port, agent, inflight: 0, retired: false, downUntil: 0 };
       this.pools.set(endpoint, u);
     }
     return u;
+  }
+
+  /** Whether a failed connect marked the endpoint down (until its cooldown passes). */
+  isDown(endpoint: string, now: number): boolean {
+    const u = this.pools.get(endpoint);
+    return u !== undefined && u.downUntil > now;
+  }
+
+  markDown(endpoint: string, cooldownMs: number): void {
+    this.get(endpoint).downUntil = Date.now() + cooldownMs;
   }
 
   acquire(u: Upstream): void {

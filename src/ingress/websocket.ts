@@ -98,6 +98,7 @@ export function tunnelUpgrade(
         socket.destroy();
         return;
       }
+      proxy.markDown(endpoint);
       if (tried.length < Math.min(proxy.opts.maxAttempts, r.backend.endpoints.length)) {
         proxy.stats.retries++;
         attempt();

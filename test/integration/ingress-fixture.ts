@@ -5,7 +5,7 @@
  * controller + proxy + listeners on 127.0.0.1. Backends answer JSON naming themselves and
  * what they received, and echo WebSocket messages.
  */
-import { execFile } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { promisify } from "node:util";
@@ -30,6 +30,7 @@ export class Backends {
   port = 0;
   /** Requests that hang forever (timeout tests) are answered only on close. */
   private readonly hanging = new Set<http.ServerResponse>();
+  private readonly silent: ChildProcess[] = [];
 
   /** A backend "pod" at 127.0.0.<n> on the shared port. */
   async start(n: number): Promise<string> {
@@ -66,7 +67,37 @@ export class Backends {
     return ip;
   }
 
+  /**
+   * A "pod" that never completes a TCP handshake: a listener on 127.0.0.<n> whose accept
+   * queue is full (python3: listen(0), never accept, queue filled by itself), so SYNs are
+   * dropped as by a dead host. Returns its address.
+   */
+  async startSilent(n: number): Promise<string> {
+    const ip = `127.0.0.${n}`;
+    const script = [
+      "import socket, sys, time",
+      "s = socket.socket(); s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(0)",
+      "cs = []",
+      "for i in range(4):",
+      "    c = socket.socket(); c.setblocking(False)",
+      "    try: c.connect((sys.argv[1], int(sys.argv[2])))",
+      "    except BlockingIOError: pass",
+      "    cs.append(c)",
+      "time.sleep(0.3); print('ready', flush=True); time.sleep(3600)",
+    ].join("\n");
+    const child = spawn("python3", ["-c", script, ip, String(this.port)], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    this.silent.push(child);
+    await new Promise<void>((resolve, reject) => {
+      child.once("error", reject);
+      child.stdout.once("data", () => resolve());
+    });
+    return ip;
+  }
+
   async stop(): Promise<void> {
+    for (const c of this.silent) c.kill("SIGKILL");
     for (const r of this.hanging) r.destroy();
     await Promise.all(
       this.servers.map((s) => {

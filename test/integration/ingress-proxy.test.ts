@@ -11,12 +11,13 @@ import { Backends, curl, type Echo, IngressRig, podOf, service, slice } from "./
 
 describe("ingress proxy: routing and forwarding (127.0.0.1)", { timeout: 120_000 }, () => {
   const backends = new Backends();
-  const rig = new IngressRig({ upstreamTimeoutMs: 700, connectTimeoutMs: 1000 });
+  const rig = new IngressRig({ upstreamTimeoutMs: 700, connectTimeoutMs: 300 });
   let P = 0;
 
   before(async () => {
     for (const n of [2, 3, 4, 5, 6]) await backends.start(n);
     P = backends.port;
+    await backends.startSilent(11);
     await rig.start();
     const cls = { ingressClassName: "flatnet" };
     await rig.apply(
@@ -31,6 +32,9 @@ describe("ingress proxy: routing and forwarding (127.0.0.1)", { timeout: 120_000
       // Endpoints that refuse (nothing listens on 127.0.0.9/10) next to a live one.
       service("shop", "flaky"),
       slice("shop", "flaky", P, ["127.0.0.9", "127.0.0.10", "127.0.0.2"]),
+      // An endpoint that never answers the handshake, next to a live one.
+      service("shop", "silent"),
+      slice("shop", "silent", P, ["127.0.0.11", "127.0.0.2"]),
       service("shop", "dead"),
       slice("shop", "dead", P, ["127.0.0.9"]),
       service("shop", "empty"),
@@ -54,6 +58,7 @@ describe("ingress proxy: routing and forwarding (127.0.0.1)", { timeout: 120_000
               { path: "/empty", svc: "empty" },
               { path: "/missing", svc: "nosuch" },
               { path: "/hang", svc: "front" },
+              { path: "/silent", svc: "silent" },
             ),
           ],
         },
@@ -151,7 +156,24 @@ describe("ingress proxy: routing and forwarding (127.0.0.1)", { timeout: 120_000
     const before = rig.proxy.stats.retries;
     for (let i = 0; i < 9; i++)
       assert.equal(podOf(await curl(rig, "http", "errors.example", "/flaky")), "pod-2");
-    assert.ok(rig.proxy.stats.retries - before >= 6, `retries: ${rig.proxy.stats.retries - before}`);
+    // Each refusing endpoint costs one retry, then it is passed over for the cooldown.
+    const retries = rig.proxy.stats.retries - before;
+    assert.ok(retries >= 1 && retries <= 2, `retries: ${retries}`);
+  });
+
+  test("a connect that times out is retried on another endpoint after the connect timeout", async () => {
+    const before = rig.proxy.stats.retries;
+    const times: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const t0 = Date.now();
+      assert.equal(podOf(await curl(rig, "http", "errors.example", "/silent")), "pod-2");
+      times.push(Date.now() - t0);
+    }
+    // One request tried the silent endpoint first and waited the 300 ms; then it is passed
+    // over (passive health) for the cooldown.
+    assert.equal(rig.proxy.stats.retries - before, 1);
+    assert.equal(times.filter((t) => t >= 280).length, 1, times.join(","));
+    assert.ok(Math.max(...times) < 3000, times.join(","));
   });
 
   test("502 when the endpoint fails, 503 with no endpoints or no Service, 504 when it hangs", async () => {
