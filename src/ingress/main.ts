@@ -7,6 +7,8 @@
  * HTTPS on :443 with a self-signed default certificate generated at start. A status port
  * answers /healthz, /ready (once the first full sync is in) and /status (JSON: Ingresses
  * served, backends and their endpoints, problems such as invalid TLS Secrets, counters).
+ * It publishes each of its Ingresses' status.loadBalancer (the nodes' addresses) back
+ * through the daemon.
  *
  *   node dist/src/ingress/main.js --lab-socket /run/flatnet/labs/<lab>/daemon.sock \
  *     [--address 0.0.0.0] [--http-port 80] [--https-port 443] [--status-port 10254] \
@@ -15,10 +17,12 @@
 import http from "node:http";
 import { parseArgs } from "node:util";
 import { DaemonWatchSource } from "../dns/daemon-source.js";
+import { callRpc } from "../lab/rpc.js";
 import { selfSignedCert } from "./certs.js";
 import { IngressController, WATCHED_KINDS } from "./controller.js";
 import { IngressProxy } from "./proxy.js";
 import { startIngressServers } from "./server.js";
+import { StatusPublisher } from "./status.js";
 
 function log(msg: string): void {
   process.stderr.write(`${new Date().toISOString()} flatnet-ingress: ${msg}\n`);
@@ -51,7 +55,7 @@ async function main(): Promise<void> {
   const proxy = new IngressProxy({
     maxBodyBytes: num("max-body-bytes", values["max-body-bytes"], 0, 2 ** 40),
   });
-  const source = new DaemonWatchSource(socket, [...WATCHED_KINDS]);
+  const source = new DaemonWatchSource(socket, [...WATCHED_KINDS, "Node"]);
   source.onLog = log;
   const controller = new IngressController(source, proxy, { log });
   const defaultCert = await selfSignedCert("flatnet-ingress-default", ["ingress.flatnet.local"]);
@@ -77,10 +81,20 @@ async function main(): Promise<void> {
   log(`serving http :${servers.httpPort}, https :${servers.httpsPort}, status :${statusPort}`);
   await source.start();
   controller.start();
+  // status.loadBalancer of flatnet's Ingresses: the nodes' addresses (NodePort on each).
+  const publisher = new StatusPublisher(
+    source,
+    async (items) => {
+      await callRpc(socket, "ingressStatus", { items }, 10_000);
+    },
+    log,
+  );
+  publisher.start();
   log(`synced: ${controller.status().ingresses.length} Ingresses`);
 
   const stop = async () => {
     controller.stop();
+    publisher.stop();
     source.close();
     status.close();
     await servers.close();

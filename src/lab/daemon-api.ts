@@ -104,6 +104,14 @@ export function labApi(lab: LabDaemon): Record<string, Handler> {
         return unwatch;
       });
     },
+    // The ingress controller pods publish where their Ingresses are served (the status
+    // subresource: spec and generation untouched). Ingress status only.
+    ingressStatus: (p: { items: Array<{ namespace: string; name: string; status: unknown }> }) => {
+      let written = 0;
+      for (const it of p.items ?? [])
+        if (store.updateStatus("Ingress", it.namespace, it.name, it.status)) written++;
+      return { written };
+    },
     shutdown: () => {
       setTimeout(() => process.kill(process.pid, "SIGTERM"), 10);
       return { stopping: true };

@@ -115,6 +115,20 @@ describe("ingress in the lab", { timeout: 900_000 }, () => {
       "flatnet.dev/ingress",
     );
     assert.ok(httpPort >= 30000 && httpsPort >= 30000);
+    // The controller publishes where its Ingresses are served: every node (NodePort).
+    const published = async () =>
+      (
+        (await get(["ingress", "shop", "-n", "shop"]))[0] as unknown as {
+          status?: { loadBalancer?: { ingress?: Array<{ ip: string }> } };
+        }
+      ).status?.loadBalancer?.ingress?.map((i) => i.ip) ?? [];
+    for (let i = 0; i < 50 && (await published()).length < 2; i++)
+      await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(await published(), nodeIPs);
+    const foreign = (await get(["ingress", "foreign", "-n", "shop"]))[0] as unknown as {
+      status?: { loadBalancer?: unknown };
+    };
+    assert.equal(foreign.status?.loadBalancer, undefined, "another class's Ingress is left alone");
   });
 
   test("every routing rule, on every node's NodePort", async () => {
