@@ -15,7 +15,13 @@ const svc = (spec: Record<string, unknown>, status?: unknown): KObject => ({
 describe("service and EndpointSlice columns", () => {
   it("TYPE, CLUSTER-IP, EXTERNAL-IP, PORT(S) like kubectl", () => {
     const cols = columnsFor("Service", false);
-    assert.deepEqual(cols.headers, ["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"]);
+    // kubectl's columns, then the Service's DNS name.
+    assert.deepEqual(cols.headers, ["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE", "DNS"]);
+    assert.equal(cols.row(svc({ type: "ClusterIP" })).at(-1), "web.default.svc.cluster.local");
+    assert.equal(
+      columnsFor("Service", false, { dnsDomain: "corp.internal" }).row(svc({})).at(-1),
+      "web.default.svc.corp.internal",
+    );
     const row = (s: KObject) => cols.row(s).slice(0, 5);
     assert.deepEqual(
       row(
