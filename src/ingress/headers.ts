@@ -48,6 +48,8 @@ const INTERESTING_LENGTHS = lengths([
 
 /** Add the header names a Connection value lists (beyond keep-alive/close/upgrade). */
 function addTokens(set: Set<string> | undefined, value: string): Set<string> | undefined {
+  // The common values name no header: no split, no allocation.
+  if (value.length <= 10 && /^(?:keep-alive|close|upgrade)$/i.test(value)) return set;
   for (const t of value.split(",")) {
     const tok = t.trim().toLowerCase();
     if (!tok || tok === "keep-alive" || tok === "close" || tok === "upgrade") continue;

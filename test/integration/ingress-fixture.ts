@@ -42,6 +42,12 @@ export class Backends {
         bodyBytes += c.length;
       });
       req.on("end", () => {
+        if (req.url?.startsWith("/big")) {
+          res
+            .writeHead(200, { "content-type": "application/octet-stream" })
+            .end(Buffer.alloc(64 * 1024 * 1024, 120));
+          return;
+        }
         if (req.url?.startsWith("/hang")) {
           this.hanging.add(res);
           return;

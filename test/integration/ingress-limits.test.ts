@@ -36,7 +36,7 @@ function raw(
 
 describe("ingress proxy: limits against slow and malicious clients (127.0.0.1)", { timeout: 120_000 }, () => {
   const backends = new Backends();
-  const rig = new IngressRig({ maxBodyBytes: 10_000 });
+  const rig = new IngressRig({ maxBodyBytes: 10_000, upstreamTimeoutMs: 1500 });
 
   before(async () => {
     await backends.start(2);
@@ -85,6 +85,34 @@ describe("ingress proxy: limits against slow and malicious clients (127.0.0.1)",
     const r = await raw(rig.servers.httpPort, "GET / HTTP/1.1\r\nHost: slow.example\r\nX-Slow: 1", 10_000);
     assert.ok(r.closedAfterMs < 3000, `closed after ${r.closedAfterMs} ms`);
     assert.match(r.text, /^HTTP\/1\.1 408|^$/);
+  });
+
+  test("a connection that never sends a byte is closed after the headers timeout", async () => {
+    const r = await raw(rig.servers.httpPort, "", 10_000);
+    assert.ok(r.closedAfterMs < 3000, `closed after ${r.closedAfterMs} ms`);
+  });
+
+  test("a client that stops reading a large response is cut once the endpoint's connection stalls", async () => {
+    // 64 MB is far more than the socket buffers hold. The client reads nothing for 4 s, then
+    // drains what is left: the proxy must have cut it (upstream stalled > 1.5 s), so the
+    // connection ends short of the whole body.
+    const s = net.connect(rig.servers.httpPort, "127.0.0.1");
+    s.pause();
+    s.write("GET /big HTTP/1.1\r\nHost: a.example\r\n\r\n");
+    await new Promise((r) => setTimeout(r, 4000));
+    let bytes = 0;
+    const ended = await new Promise<boolean>((resolve) => {
+      s.on("data", (d: Buffer) => {
+        bytes += d.length;
+      });
+      s.on("error", () => undefined);
+      s.on("close", () => resolve(true));
+      s.resume();
+      setTimeout(() => resolve(false), 5000);
+    });
+    s.destroy();
+    assert.ok(ended, "the proxy closed the connection");
+    assert.ok(bytes < 64 * 1024 * 1024, `${bytes} bytes: the body was cut`);
   });
 
   test("garbage gets 400 and a close; TLS garbage is dropped; the proxy keeps serving", async () => {
