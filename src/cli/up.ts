@@ -95,14 +95,13 @@ export async function up(argv: string[]): Promise<number> {
   mkdirSync(paths.dir, { recursive: true });
   writeFileSync(join(paths.dir, "spec.json"), JSON.stringify(spec));
   const log = openSync(paths.log, "a");
-  const child = spawn(
-    process.execPath,
-    [join(repoRoot, "dist", "src", "lab", "daemon-main.js"), lab, "flatnet-lab"],
-    {
-      detached: true,
-      stdio: ["ignore", log, log],
-    },
-  );
+  // FLATNET_DAEMON_NODE_ARGS passes Node flags to the daemon (e.g. --cpu-prof, --inspect).
+  const nodeArgs = (process.env.FLATNET_DAEMON_NODE_ARGS ?? "").split(/\s+/).filter(Boolean);
+  const daemonMain = join(repoRoot, "dist", "src", "lab", "daemon-main.js");
+  const child = spawn(process.execPath, [...nodeArgs, daemonMain, lab, "flatnet-lab"], {
+    detached: true,
+    stdio: ["ignore", log, log],
+  });
   child.unref();
   const started = Date.now();
   try {
