@@ -14,7 +14,7 @@ export const ADDR = {
   backend: { host: "127.0.91.2", port: 18080 },
   nginx: { host: "127.0.91.1", port: 18081, tlsPort: 18441 },
   minimal: { host: "127.0.91.1", port: 18082 },
-  flatnet: { host: "127.0.91.1", port: 18083, tlsPort: 18443 },
+  flatnet: { host: "127.0.91.1", port: 18083, tlsPort: 18443, mixedPort: 18084 },
 };
 
 /** 3 bytes of body, as small as a health answer: per-request overhead dominates. */

@@ -48,16 +48,15 @@ export const DEFAULT_LIMITS: ServerLimits = {
 
 export interface IngressServerOptions {
   address: string;
-  /** 0 picks a free port (tests). */
-  httpPort: number;
-  httpsPort: number;
+  /** 0 picks a free port (tests); null: no such listener (the other protocol's process serves it). */
+  httpPort: number | null;
+  httpsPort: number | null;
   defaultCert: PemPair;
   limits?: Partial<ServerLimits>;
 }
 
 export interface IngressServers {
-  http: http.Server;
-  https: https.Server;
+  /** The ports listened on (0 for a protocol not served). */
   httpPort: number;
   httpsPort: number;
   close(): Promise<void>;
@@ -92,20 +91,24 @@ export async function startIngressServers(
     const secret = secretForServerName(cfg.tlsHosts, servername);
     cb(null, (secret && cfg.contexts.get(secret)) || defaultContext);
   };
-  const plain = http.createServer(common);
-  const secure = https.createServer({
-    ...common,
-    cert: o.defaultCert.cert,
-    key: o.defaultCert.key,
-    SNICallback: sni,
-    minVersion: "TLSv1.2",
-    ALPNProtocols: ["http/1.1"],
-    handshakeTimeout: limits.handshakeTimeoutMs,
-  });
-  for (const [server, proto] of [
-    [plain, "http"],
-    [secure, "https"],
-  ] as const) {
+  const servers: Array<[http.Server, "http" | "https", number]> = [];
+  if (o.httpPort !== null) servers.push([http.createServer(common), "http", o.httpPort]);
+  if (o.httpsPort !== null) {
+    const secure = https.createServer({
+      ...common,
+      cert: o.defaultCert.cert,
+      key: o.defaultCert.key,
+      SNICallback: sni,
+      minVersion: "TLSv1.2",
+      ALPNProtocols: ["http/1.1"],
+      handshakeTimeout: limits.handshakeTimeoutMs,
+    });
+    // Handshake failures and resets are the client's business; never the process's.
+    secure.on("tlsClientError", (_err, socket) => socket.destroy());
+    servers.push([secure, "https", o.httpsPort]);
+  }
+  const ports = { http: 0, https: 0 };
+  for (const [server, proto, port] of servers) {
     server.maxHeadersCount = limits.maxHeaders;
     server.maxConnections = limits.maxConnections;
     server.timeout = 0;
@@ -113,19 +116,15 @@ export async function startIngressServers(
     server.on("upgrade", (req, socket, head) =>
       tunnelUpgrade(proxy, req, socket, head, proto, { idleMs: limits.upgradeIdleMs }),
     );
-    // Handshake failures and resets are the client's business; never the process's.
-    server.on("tlsClientError", (_err, socket) => socket.destroy());
+    ports[proto] = await listen(server, port, o.address);
   }
-  const httpPort = await listen(plain, o.httpPort, o.address);
-  const httpsPort = await listen(secure, o.httpsPort, o.address);
+  const all = servers.map(([server]) => server);
   return {
-    http: plain,
-    https: secure,
-    httpPort,
-    httpsPort,
+    httpPort: ports.http,
+    httpsPort: ports.https,
     close: async () => {
-      const done = [plain, secure].map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
-      for (const s of [plain, secure]) s.closeIdleConnections();
+      const done = all.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
+      for (const s of all) s.closeIdleConnections();
       await Promise.all(done);
     },
   };
