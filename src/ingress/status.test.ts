@@ -57,9 +57,9 @@ describe("Ingress status", () => {
     publisher.start();
     await publisher.settled();
     const ips = () =>
-      (store.get("Ingress", "default", "web")?.status?.loadBalancer?.ingress as Array<{ ip: string }>).map(
-        (i) => i.ip,
-      );
+      (
+        (store.get("Ingress", "default", "web")?.status?.loadBalancer?.ingress ?? []) as Array<{ ip: string }>
+      ).map((i) => i.ip);
     assert.deepEqual(ips(), ["172.18.0.2", "172.18.0.3"]);
     store.apply(node("node-3", "172.18.0.4"));
     await new Promise((r) => setTimeout(r, 150));
