@@ -4,7 +4,7 @@
 # when everything is present.
 set -euo pipefail
 pkgs=(iproute2 nftables conntrack containernetworking-plugins iperf3 tcpdump bind9-dnsutils
-  curl netcat-openbsd socat iputils-ping procps util-linux gcc libc6-dev knot dnsperf openssl)
+  curl netcat-openbsd socat iputils-ping procps util-linux gcc libc6-dev knot dnsperf openssl python3)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
