@@ -12,8 +12,8 @@
  */
 import type { ClusterSource } from "../cluster/store.js";
 import type { KObject } from "../cluster/types.js";
-import { BoundedRunner } from "../util/bounded-runner.js";
 import { errorMessage } from "../util/errors.js";
+import { SyncLoop } from "../util/sync-loop.js";
 import { affinityTargets, staleAffinity, touchesAffinity } from "./affinity.js";
 import { type Conntrack, staleUdpEntries } from "./conntrack.js";
 import { ElementIndex } from "./element-index.js";
@@ -51,24 +51,16 @@ const cpuMsSince = (from: NodeJS.CpuUsage) => {
 
 const keyOf = (o: KObject, name = o.metadata.name) => `${o.metadata.namespace ?? "default"}/${name}`;
 
-export class ServiceProxy {
+export class ServiceProxy extends SyncLoop {
   private index = new ElementIndex();
   private services = new Map<string, KObject>();
   private slices = new Map<string, Map<string, KObject>>();
   private dirty = new Set<string>();
-  private needFull = true;
-  private unwatch?: () => void;
-  private readonly runner: BoundedRunner;
   /** Most recent syncs, newest last (bounded). */
   readonly history: SyncStats[] = [];
 
   constructor(private readonly o: ServiceProxyOptions) {
-    this.runner = new BoundedRunner(
-      () => this.sync(),
-      o.minSyncIntervalMs ?? 50,
-      o.retryMs ?? 1000,
-      (err) => o.log(`service proxy sync failed (a full resync follows): ${errorMessage(err)}`),
-    );
+    super("service proxy", o);
   }
 
   /** Watch, list, and run the first (full) sync; resolves once it is programmed. */
@@ -104,25 +96,7 @@ export class ServiceProxy {
       if (!this.slices.has(k)) this.slices.set(k, new Map());
       this.slices.get(k)!.set(sl.metadata.name, sl);
     }
-    this.needFull = true;
-    this.runner.request();
-    await this.runner.settled();
-  }
-
-  stop(): void {
-    this.unwatch?.();
-    this.runner.stop();
-  }
-
-  /** Resolves when every change seen so far is programmed. */
-  settled(): Promise<void> {
-    return this.runner.settled();
-  }
-
-  /** Ask for a full resync (e.g. after someone else touched the table). */
-  resync(): void {
-    this.needFull = true;
-    this.runner.request();
+    await this.firstSync();
   }
 
   private markDirty(key: string): void {
@@ -143,7 +117,7 @@ export class ServiceProxy {
     if (this.history.length > 50) this.history.shift();
   }
 
-  private async sync(): Promise<void> {
+  protected async sync(): Promise<void> {
     if (this.needFull) return this.fullSync();
     const started = performance.now();
     const cpu = process.cpuUsage();

@@ -16,8 +16,8 @@
 import type { V1Namespace, V1Pod } from "@kubernetes/client-node";
 import type { ClusterSource } from "../../cluster/store.js";
 import type { KObject } from "../../cluster/types.js";
-import { BoundedRunner } from "../../util/bounded-runner.js";
 import { errorMessage } from "../../util/errors.js";
+import { SyncLoop } from "../../util/sync-loop.js";
 import type { NetworkPolicyLike } from "../compile.js";
 import { policyNamespace, policyPod } from "../from-objects.js";
 import { PolicyModel } from "../model.js";
@@ -54,7 +54,7 @@ interface Kept<T> {
 
 const keyOf = (o: KObject) => `${o.metadata.namespace ?? "default"}/${o.metadata.name}`;
 
-export class PolicyEnforcer {
+export class PolicyEnforcer extends SyncLoop {
   private readonly pods = new Map<string, Kept<PolicyPod>>();
   private readonly namespaces = new Map<string, Kept<PolicyNamespace>>();
   private readonly policies = new Map<string, KObject>();
@@ -63,20 +63,12 @@ export class PolicyEnforcer {
   private model?: PolicyModel;
   private installed?: Elements;
   private identities?: PeerIdentities;
-  private needFull = true;
   private version = 0;
-  private unwatch?: () => void;
-  private readonly runner: BoundedRunner;
   /** Most recent syncs, newest last (bounded). */
   readonly history: PolicySyncStats[] = [];
 
   constructor(private readonly o: PolicyEnforcerOptions) {
-    this.runner = new BoundedRunner(
-      () => this.sync(),
-      o.minSyncIntervalMs ?? 50,
-      o.retryMs ?? 1000,
-      (err) => o.log(`policy sync failed (a full resync follows): ${errorMessage(err)}`),
-    );
+    super("policy", o);
   }
 
   /** Watch, list, and run the first (full) sync; resolves once it is programmed. */
@@ -93,25 +85,7 @@ export class PolicyEnforcer {
         this.take(obj, false);
       }
     }
-    this.needFull = true;
-    this.runner.request();
-    await this.runner.settled();
-  }
-
-  stop(): void {
-    this.unwatch?.();
-    this.runner.stop();
-  }
-
-  /** Resolves when every change seen so far is programmed. */
-  settled(): Promise<void> {
-    return this.runner.settled();
-  }
-
-  /** Ask for a full resync (e.g. after someone else touched the table). */
-  resync(): void {
-    this.needFull = true;
-    this.runner.request();
+    await this.firstSync();
   }
 
   /** The model as last synced (tests; `trace` explains with its own copy). */
@@ -168,7 +142,7 @@ export class PolicyEnforcer {
     if (this.history.length > 50) this.history.shift();
   }
 
-  private async sync(): Promise<void> {
+  protected async sync(): Promise<void> {
     const started = performance.now();
     const version = this.version;
     let compiled = 0;
