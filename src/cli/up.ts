@@ -35,6 +35,7 @@ Options:
 /** kind's node network; the lab's underlay lives only inside its own namespaces. */
 const UNDERLAY_SUBNET = "172.18.0.0/16";
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+const ADDON_NAMESPACES = new Set(["kube-system", "flatnet-ingress"]);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function up(argv: string[]): Promise<number> {
@@ -158,7 +159,11 @@ async function waitForLab(lab: string, pid: number, timeoutMs: number): Promise<
       );
       const readyNodes = s.nodes.filter((n) => n.ready).length;
       const schedulable = s.pods.filter((p) => p.node || !p.reason);
-      const running = schedulable.filter((p) => p.phase === "Running" && p.podIP);
+      // Add-ons (cluster DNS, ingress) must also be Ready: until then a Service lookup right
+      // after `up` is refused, and the lab is not usable yet.
+      const running = schedulable.filter(
+        (p) => p.phase === "Running" && p.podIP && (!ADDON_NAMESPACES.has(p.namespace) || p.ready),
+      );
       progress(
         `nodes ${readyNodes}/${s.nodes.length} ready, pods ${running.length}/${schedulable.length} running`,
       );
