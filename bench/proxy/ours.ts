@@ -25,19 +25,22 @@ const ms = (t0: number) => performance.now() - t0;
 const sleep = (n: number) => new Promise((r) => setTimeout(r, n));
 
 /**
- * Times each transaction the proxy sends. Big ones (full loads) go through nftTimed for nft's
- * CPU time too; small ones (single changes) run plain, so a shell's start-up does not pad
- * the change latency.
+ * Times each transaction the proxy sends. A full sync's structure (it starts with the table)
+ * and big scripts go through nftTimed for nft's CPU time too; small ones (single changes) run
+ * plain, so a shell's start-up does not pad the change latency. Element replacements (the
+ * full sync's nfnetlink transaction) are timed with this process's CPU time, which includes
+ * the encoding and the kernel's work on the sending thread.
  */
 export class TimedTable implements ProxyTable {
   readonly applies: Array<{ ms: number; cpuMs: number; bytes: number }> = [];
+  readonly replacements: Array<{ ms: number; cpuMs: number; elements: number }> = [];
   private readonly reader: NftProxyTable;
   constructor(private readonly netns: string) {
     this.reader = new NftProxyTable(netns, PROXY_TABLE);
   }
   async apply(script: string): Promise<void> {
     if (script === "") return;
-    if (script.length > 64 * 1024) {
+    if (script.length > 64 * 1024 || script.startsWith("add table ")) {
       const t = await nftTimed(this.netns, script, 300_000);
       this.applies.push({ ...t, bytes: script.length });
       return;
@@ -45,6 +48,15 @@ export class TimedTable implements ProxyTable {
     const t0 = performance.now();
     await this.reader.apply(script);
     this.applies.push({ ms: ms(t0), cpuMs: Number.NaN, bytes: script.length });
+  }
+  async replaceElements(sets: Map<string, Array<{ key: string; value?: string }>>): Promise<void> {
+    const t0 = performance.now();
+    const c0 = process.cpuUsage();
+    await this.reader.replaceElements(sets);
+    const c = process.cpuUsage(c0);
+    let elements = 0;
+    for (const items of sets.values()) elements += items.length;
+    this.replacements.push({ ms: ms(t0), cpuMs: (c.user + c.system) / 1000, elements });
   }
   objects() {
     return this.reader.objects();

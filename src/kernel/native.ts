@@ -1,6 +1,6 @@
 /**
  * Loader for the native addon (native/netns_addon.c): sockets inside other network
- * namespaces and flock(2). Built by `npm ci` (scripts/build.mjs) into build/.
+ * namespaces, flock(2) and nfnetlink batches. Built by `npm ci` (scripts/build.mjs) into build/.
  */
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -14,6 +14,17 @@ export interface NativeAddon {
   /** Non-blocking flock: false when another process holds a conflicting lock. */
   flock(fd: number, op: "ex" | "sh" | "un"): boolean;
   closeFd(fd: number): void;
+  /**
+   * Sends one nfnetlink batch on a netlink socket inside the namespace at nsPath and resolves
+   * with [sequence, errno] for each answer (errno 0: acknowledged), after expectAcks answers
+   * or a batch-level failure. src/kernel/nft-set-elements.ts builds the batch.
+   */
+  nfnlBatch(
+    nsPath: string,
+    batch: Buffer,
+    expectAcks: number,
+    timeoutMs: number,
+  ): Promise<Array<[number, number]>>;
 }
 
 let addon: NativeAddon | undefined;

@@ -66,7 +66,9 @@ export class FakeProxyTable implements ProxyTable {
   private state: FakeState = { tables: new Map() };
   /** Every script applied successfully, in order (tests inspect what a sync sent). */
   readonly applied: string[] = [];
-  /** Make the next apply fail (tests of the retry path). */
+  /** Every successful replaceElements, in order. */
+  readonly replaced: Array<Map<string, Array<{ key: string; value?: string }>>> = [];
+  /** Make the next apply or replaceElements fail (tests of the retry path). */
   failNext?: string;
 
   async apply(script: string): Promise<void> {
@@ -86,6 +88,36 @@ export class FakeProxyTable implements ProxyTable {
     });
     this.state = next;
     this.applied.push(script);
+  }
+
+  /** Like the kernel's nfnetlink batch: every named set emptied and refilled, or nothing. */
+  async replaceElements(sets: Map<string, Array<{ key: string; value?: string }>>): Promise<void> {
+    const table = this.tableName();
+    const lines: string[] = [];
+    for (const [name, items] of sets) {
+      const kind = this.state.tables.get(table)?.sets.get(name)?.kind ?? "set";
+      lines.push(`flush ${kind} ip ${table} ${name}`);
+      for (const e of items) {
+        lines.push(
+          `add element ip ${table} ${name} { ${e.value === undefined ? e.key : `${e.key} : ${e.value}`} }`,
+        );
+      }
+    }
+    if (this.failNext) {
+      const msg = this.failNext;
+      this.failNext = undefined;
+      throw new NftError(msg);
+    }
+    const next = clone(this.state);
+    for (const line of lines) {
+      try {
+        this.exec(next, line);
+      } catch (e) {
+        throw new NftError(`replacing elements: ${(e as Error).message}: ${line.slice(0, 200)}`);
+      }
+    }
+    this.state = next;
+    this.replaced.push(sets);
   }
 
   async objects(): Promise<ExistingObjects | undefined> {

@@ -1,10 +1,12 @@
 /**
  * The proxy's handle on its nftables table, and the real implementation: `nft` run inside the
  * node's network namespace (never the root one). Every change is one `nft -f -` transaction,
- * all or nothing. Reads are JSON and terse (no set contents) unless elements are asked for.
+ * all or nothing; a full sync's elements go in one nfnetlink transaction instead
+ * (src/kernel/nft-set-elements.ts: nft's parser would cost ~7 us per element). Reads are JSON and terse (no set contents) unless elements are asked for.
  * src/proxy/nft-fake.ts implements the same interface in memory for unit tests.
  */
 import { CommandError, run } from "../kernel/exec.js";
+import { parseLayout, replaceSetsBatch, type SetLayout, sendBatch } from "../kernel/nft-set-elements.js";
 import type { ExistingObjects } from "./render.js";
 import { DECLARATIONS } from "./ruleset.js";
 
@@ -17,6 +19,11 @@ export interface MapElement {
 export interface ProxyTable {
   /** Apply one transaction; throws (with nft's message) when the kernel refuses any of it. */
   apply(script: string): Promise<void>;
+  /**
+   * Replace the contents of each named set or map (declared already) in one transaction:
+   * all of them, or, when the kernel refuses anything, none.
+   */
+  replaceElements(sets: Map<string, Array<{ key: string; value?: string }>>): Promise<void>;
   /** Names of the table's chains and sets; undefined when the table does not exist. */
   objects(): Promise<ExistingObjects | undefined>;
   /** The elements of one map or set (the live affinity map; tests). */
@@ -75,6 +82,18 @@ export function parseObjects(json: string): ExistingObjects {
   return { chains, sets };
 }
 
+const layouts = new Map<string, SetLayout>();
+function layoutOf(name: string): SetLayout {
+  let l = layouts.get(name);
+  if (!l) {
+    const d = DECLARATIONS[name];
+    if (!d) throw new Error(`proxy: no declaration for set "${name}"`);
+    l = parseLayout(d.body);
+    layouts.set(name, l);
+  }
+  return l;
+}
+
 const missing = (e: unknown) => e instanceof CommandError && /No such file or directory/.test(e.stderr);
 
 export class NftProxyTable implements ProxyTable {
@@ -89,6 +108,15 @@ export class NftProxyTable implements ProxyTable {
   async apply(script: string): Promise<void> {
     if (script === "") return;
     await run(["nft", "-f", "-"], { netns: this.netns, input: script, timeoutMs: 300_000 });
+  }
+
+  async replaceElements(sets: Map<string, Array<{ key: string; value?: string }>>): Promise<void> {
+    const batch = replaceSetsBatch(
+      "ip",
+      this.table,
+      [...sets].map(([name, elements]) => ({ name, layout: layoutOf(name), elements })),
+    );
+    await sendBatch(this.netns, batch);
   }
 
   async objects(): Promise<ExistingObjects | undefined> {

@@ -19,8 +19,8 @@ import { type Conntrack, staleUdpEntries } from "./conntrack.js";
 import { ElementIndex } from "./element-index.js";
 import { type Element, serviceElements } from "./elements.js";
 import type { ProxyTable } from "./nft.js";
-import { renderCleanup, renderDelta, renderFull } from "./render.js";
-import { AFFINITY_MAP, type RulesetConfig } from "./ruleset.js";
+import { renderCleanup, renderDelta, renderStructure } from "./render.js";
+import { AFFINITY_MAP, type RulesetConfig, STATIC_ELEMENT_SETS } from "./ruleset.js";
 import { SERVICE_NAME_LABEL, serviceView } from "./service-view.js";
 
 export interface ServiceProxyOptions {
@@ -167,14 +167,17 @@ export class ServiceProxy extends SyncLoop {
     );
     for (const c of conflicts) this.o.log(`service proxy: conflict: ${c}`);
     const effective = index.effective();
-    const script = renderFull(this.o.config, effective, index.chains());
+    const script = renderStructure(this.o.config, index.chains());
+    const sets = new Map(STATIC_ELEMENT_SETS.map((s) => [s, effective.get(s) ?? []] as const));
     const computeCpuMs = cpuMsSince(cpu);
     try {
       await this.o.table.apply(script);
     } catch (err) {
       this.o.log(`service proxy: the existing table cannot be reused (${errorMessage(err)}); recreating it`);
-      await this.o.table.apply(renderFull(this.o.config, effective, index.chains(), { recreate: true }));
+      await this.o.table.apply(renderStructure(this.o.config, index.chains(), { recreate: true }));
     }
+    // The chains are in place (old elements still work with them); now every set at once.
+    await this.o.table.replaceElements(sets);
     this.index = index;
     this.needFull = false;
     let elements = 0;

@@ -1,12 +1,16 @@
 /**
  * nft scripts for the proxy's table; each is applied as one `nft -f -` transaction.
- *  - full: declares everything and empties every rule and Service-derived set whether or not
- *    the table exists already (`add` is idempotent, then `flush`), and loads the whole desired
- *    state. It needs no listing of the table first, so a full sync is compute plus one
- *    transaction. The live affinity map is kept (clients stay on their endpoint across an
- *    agent restart), and conntrack is never touched, so established connections survive.
- *    `recreate` deletes the table first, for when the existing one cannot be reused (say, a
- *    map of another type).
+ *  - structure: declares the table, its maps and sets, and every chain the desired state
+ *    uses, and replaces those chains' rules, whether or not the table exists already (`add`
+ *    is idempotent, then `flush chain`). Elements are left alone: a full sync then replaces
+ *    every Service-derived set's contents in one nfnetlink transaction
+ *    (ProxyTable.replaceElements), so at no moment do packets see a half-loaded table. It
+ *    needs no listing first. The live affinity map is kept (clients stay on their endpoint
+ *    across an agent restart), and conntrack is never touched, so established connections
+ *    survive. `recreate` deletes the table first, for when the existing one cannot be reused
+ *    (say, a map of another type).
+ *  - full: the structure and the elements as one nft text transaction: what a full sync does,
+ *    written out (the fake kernel's tests, and for reading).
  *  - cleanup: after a full sync, chains and sets the desired state no longer has (left empty
  *    and unreferenced by the flush) are deleted, from a listing of the table.
  *  - delta: only the elements that changed, new dynamic chains before the elements that
@@ -14,7 +18,6 @@
  */
 import type { Plan } from "./element-index.js";
 import {
-  AFFINITY_MAP,
   type ChainSpec,
   DECLARATIONS,
   dynamicChainRules,
@@ -62,6 +65,28 @@ function elementLines(
   return out;
 }
 
+export function renderStructure(
+  c: RulesetConfig,
+  dynamicChains: string[],
+  opts: { recreate?: boolean } = {},
+): string {
+  const t = c.table;
+  const lines: string[] = [`add table ip ${t}`];
+  if (opts.recreate) lines.push(`delete table ip ${t}`, `add table ip ${t}`);
+  for (const [name, d] of Object.entries(DECLARATIONS))
+    lines.push(`add ${d.kind} ip ${t} ${name} { ${d.body}; }`);
+  const chains = [...staticChains(c), ...dynamicChains.map((n) => dynamicChain(n, c))];
+  // Every chain exists before any rule jumps to it. Only these chains are flushed: a chain
+  // the desired state dropped keeps its rules for the elements that still jump to it until
+  // the elements are replaced; cleanup deletes it then.
+  for (const ch of chains) {
+    lines.push(chainHead(t, ch));
+    if (!opts.recreate) lines.push(`flush chain ip ${t} ${ch.name}`);
+  }
+  for (const ch of chains) lines.push(...ruleLines(t, ch));
+  return `${lines.join("\n")}\n`;
+}
+
 export function renderFull(
   c: RulesetConfig,
   elements: Map<string, Array<{ key: string; value?: string }>>,
@@ -69,22 +94,13 @@ export function renderFull(
   opts: { recreate?: boolean } = {},
 ): string {
   const t = c.table;
-  const lines: string[] = [`add table ip ${t}`];
-  if (opts.recreate) lines.push(`delete table ip ${t}`, `add table ip ${t}`);
-  else lines.push(`flush table ip ${t}`);
-  for (const [name, d] of Object.entries(DECLARATIONS)) {
-    lines.push(`add ${d.kind} ip ${t} ${name} { ${d.body}; }`);
-    if (name !== AFFINITY_MAP && !opts.recreate) lines.push(`flush ${d.kind} ip ${t} ${name}`);
-  }
-  const chains = [...staticChains(c), ...dynamicChains.map((n) => dynamicChain(n, c))];
-  // Every chain exists before any rule jumps to it.
-  for (const ch of chains) lines.push(chainHead(t, ch));
-  for (const ch of chains) lines.push(...ruleLines(t, ch));
+  const lines: string[] = [];
   for (const set of STATIC_ELEMENT_SETS) {
+    if (!opts.recreate) lines.push(`flush ${DECLARATIONS[set]!.kind} ip ${t} ${set}`);
     const items = elements.get(set) ?? [];
     if (items.length > 0) lines.push(...elementLines("add", t, set, items));
   }
-  return `${lines.join("\n")}\n`;
+  return renderStructure(c, dynamicChains, opts) + (lines.length > 0 ? `${lines.join("\n")}\n` : "");
 }
 
 /** Deletes what a full sync left behind: chains not in `dynamicChains` nor static, unknown sets. */
