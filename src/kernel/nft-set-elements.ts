@@ -12,7 +12,8 @@
  *
  * A batch flushes each named set and adds its elements: every set changes at once, or, when
  * the kernel refuses anything (say a verdict naming a missing chain), nothing changes.
- * Pure encoding here; src/kernel/native.ts sends it.
+ * The encoding is pure; sendBatch hands the bytes to the native addon (nfnlBatch), which sends
+ * them from inside the node's namespace.
  */
 import { endianness } from "node:os";
 import { native } from "./native.js";
@@ -69,15 +70,15 @@ export function parseLayout(body: string): SetLayout {
 const PROTOCOLS: Record<string, number> = { tcp: 6, udp: 17, icmp: 1, sctp: 132 };
 const LITTLE = endianness() === "LE";
 
+function badField(what: string, text: string, from: number, end: number): Error {
+  return new Error(`not ${what}: "${text.slice(from, end)}"`);
+}
+
 /**
  * Parses one field of `text` from position `from` (up to the next " . " or the end) into
  * out[at...]; returns where the next field starts. Hand-rolled: this runs once per field of
  * every element of a full sync.
  */
-function badField(what: string, text: string, from: number, end: number): Error {
-  return new Error(`not ${what}: "${text.slice(from, end)}"`);
-}
-
 function writeField(
   t: Exclude<FieldType, "verdict">,
   text: string,
