@@ -31,7 +31,14 @@ function deepFreeze<T>(v: T): T {
 }
 
 export class Store implements ClusterSource {
+  /**
+   * Every object stored once, deep-frozen: the same object is what watchers get in the event
+   * and what `peek`/`scan` hand out, so readers that only look pay no copy. `get`/`list`
+   * still return copies the caller may change.
+   */
   private objects = new Map<string, KObject>();
+  /** The same objects by kind (most reads are one kind: every Pod, every Node). */
+  private byKind = new Map<string, Map<string, KObject>>();
   private watchers = new Set<Watcher>();
   private version = 0;
 
@@ -40,14 +47,29 @@ export class Store implements ClusterSource {
     return o && clone(o);
   }
 
-  list(kind: string, namespace?: string): KObject[] {
-    const out: KObject[] = [];
-    for (const o of this.objects.values()) {
-      if (o.kind !== kind) continue;
+  /** The stored object itself: frozen and shared, never to be changed. No copy. */
+  peek(kind: string, namespace: string | undefined, name: string): Readonly<KObject> | undefined {
+    return this.objects.get(keyOf(kind, namespace, name));
+  }
+
+  /**
+   * The stored objects of a kind (and namespace), frozen and shared, in no promised order
+   * (`list` sorts). For readers that only look at many objects often (controllers, status).
+   */
+  *scan(kind: string, namespace?: string): IterableIterator<Readonly<KObject>> {
+    const objects = this.byKind.get(kind);
+    if (!objects) return;
+    for (const o of objects.values()) {
       if (namespace !== undefined && (o.metadata.namespace ?? "default") !== namespace) continue;
-      out.push(clone(o));
+      yield o;
     }
-    return out.sort((a, b) => objectKey(a).localeCompare(objectKey(b)));
+  }
+
+  list(kind: string, namespace?: string): KObject[] {
+    const keyed: Array<[string, KObject]> = [];
+    for (const o of this.scan(kind, namespace)) keyed.push([objectKey(o), o]);
+    keyed.sort((a, b) => a[0].localeCompare(b[0]));
+    return keyed.map(([, o]) => clone(o));
   }
 
   all(): KObject[] {
@@ -69,7 +91,8 @@ export class Store implements ClusterSource {
     if (old) {
       next.metadata.uid = old.metadata.uid;
       next.metadata.creationTimestamp = old.metadata.creationTimestamp;
-      if (next.status === undefined && old.status !== undefined) next.status = clone(old.status);
+      // Shared with the old version: both are frozen.
+      if (next.status === undefined && old.status !== undefined) next.status = old.status;
       if (JSON.stringify(old.spec) !== JSON.stringify(next.spec)) {
         next.metadata.generation = (old.metadata.generation ?? 1) + 1;
       } else next.metadata.generation = old.metadata.generation ?? 1;
@@ -78,7 +101,7 @@ export class Store implements ClusterSource {
       next.metadata.creationTimestamp = next.metadata.creationTimestamp ?? new Date().toISOString();
       next.metadata.generation = 1;
     }
-    this.objects.set(key, next);
+    this.put(key, next);
     this.emit({ type: old ? "MODIFIED" : "ADDED", object: next });
     return clone(next);
   }
@@ -96,7 +119,7 @@ export class Store implements ClusterSource {
     if (JSON.stringify(old.status) === JSON.stringify(status)) return clone(old);
     const next = { ...old, status: clone(status), metadata: { ...old.metadata } };
     next.metadata.resourceVersion = String(++this.version);
-    this.objects.set(key, next);
+    this.put(key, next);
     this.emit({ type: "MODIFIED", object: next });
     return clone(next);
   }
@@ -113,7 +136,7 @@ export class Store implements ClusterSource {
     if (!old) return undefined;
     const next = { ...old, metadata: { ...old.metadata, ...clone(patch) } };
     next.metadata.resourceVersion = String(++this.version);
-    this.objects.set(key, next);
+    this.put(key, next);
     this.emit({ type: "MODIFIED", object: next });
     return clone(next);
   }
@@ -123,19 +146,33 @@ export class Store implements ClusterSource {
     const old = this.objects.get(key);
     if (!old) return undefined;
     this.objects.delete(key);
+    this.byKind.get(old.kind)?.delete(key);
     this.version++;
     this.emit({ type: "DELETED", object: old });
     return clone(old);
   }
 
   /**
-   * One frozen copy per event, shared by every watcher: with dozens of watchers (each node's
-   * kubelet, pod network, proxy; controllers; DNS) a copy each made bursts of pod updates
-   * quadratic. Frozen, so a watcher that mutates an event fails loudly instead of corrupting
-   * what the others see.
+   * Store a new version, frozen (parts it shares with the old version already are). Frozen, so
+   * a watcher or reader that mutates an object fails loudly instead of corrupting the store.
+   */
+  private put(key: string, next: KObject): void {
+    deepFreeze(next);
+    this.objects.set(key, next);
+    let kind = this.byKind.get(next.kind);
+    if (!kind) {
+      kind = new Map();
+      this.byKind.set(next.kind, kind);
+    }
+    kind.set(key, next);
+  }
+
+  /**
+   * The stored (frozen) object itself, shared by every watcher: with dozens of watchers (each
+   * node's kubelet, pod network, proxy; controllers; DNS) a copy each made bursts of pod
+   * updates quadratic, and so did one copy per event.
    */
   private emit(ev: WatchEvent): void {
-    const object = deepFreeze(clone(ev.object));
-    for (const w of [...this.watchers]) w({ type: ev.type, object });
+    for (const w of [...this.watchers]) w(ev);
   }
 }
