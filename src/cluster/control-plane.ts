@@ -45,6 +45,14 @@ function rank(kind: string): number {
   return i < 0 ? ORDER.length : i;
 }
 
+/** Objects in the order Store.list gives them (by objectKey, as localeCompare orders). */
+function byKey<T extends KObject>(objects: T[]): T[] {
+  return objects
+    .map((o): [string, T] => [objectKey(o), o])
+    .sort((a, b) => a[0].localeCompare(b[0]))
+    .map(([, o]) => o);
+}
+
 function stripStatus(o: KObject): KObject {
   const { status: _status, ...rest } = o;
   return rest as KObject;
@@ -68,6 +76,8 @@ export class ControlPlane {
   private scheduling = false;
   private dirtyDeployments = new Set<string>();
   private controllersQueued = false;
+  /** Each Deployment's expansion, kept while what it depends on is unchanged. */
+  private expansions = new Map<string, { sig: string; pods: KObject[]; names: Set<string> }>();
 
   constructor(readonly config: ControlPlaneConfig) {
     this.nodeCidrs = new NodeCidrAllocator(config.podSubnet, config.nodeCIDRMaskSize);
@@ -185,6 +195,7 @@ export class ControlPlane {
     }
     if (kind === "Deployment") {
       this.store.delete(kind, metadata.namespace, metadata.name);
+      this.expansions.delete(`${metadata.namespace}/${metadata.name}`);
       for (const pod of this.ownedPods(obj)) this.deleteObject(pod);
       return;
     }
@@ -206,15 +217,41 @@ export class ControlPlane {
     this.store.delete(kind, metadata.namespace, metadata.name);
   }
 
-  private ownedPods(deployment: KObject): KObject[] {
+  /** The Deployment's Pods as stored (frozen, shared: look, do not change), by name. */
+  private ownedPods(deployment: KObject): Array<Readonly<KObject>> {
+    return byKey(this.ownedPodsUnordered(deployment));
+  }
+
+  private ownedPodsUnordered(deployment: KObject): Array<Readonly<KObject>> {
     const prefix = `${deployment.metadata.name}-`;
-    return this.store
-      .list("Pod", deployment.metadata.namespace)
-      .filter(
-        (p) =>
-          p.metadata.name.startsWith(prefix) &&
-          p.metadata.annotations?.["flatnet.dev/deployment"] === deployment.metadata.name,
-      );
+    const out: Array<Readonly<KObject>> = [];
+    for (const p of this.store.scan("Pod", deployment.metadata.namespace)) {
+      if (
+        p.metadata.name.startsWith(prefix) &&
+        p.metadata.annotations?.["flatnet.dev/deployment"] === deployment.metadata.name
+      )
+        out.push(p);
+    }
+    return out;
+  }
+
+  /**
+   * The Pods a Deployment expands to (with the owner annotation), computed again only when
+   * what the expansion reads changes: a pass per burst of pod updates would otherwise build
+   * every replica anew.
+   */
+  private expansion(d: KObject): { pods: KObject[]; names: Set<string> } {
+    const key = `${d.metadata.namespace}/${d.metadata.name}`;
+    const sig = JSON.stringify([d.metadata.name, d.metadata.namespace, d.spec, d.status?.collisionCount]);
+    const cached = this.expansions.get(key);
+    if (cached?.sig === sig) return cached;
+    const pods = (expandWorkloads([d] as never) as unknown as KObject[]).filter((o) => o.kind === "Pod");
+    for (const pod of pods) {
+      pod.metadata.annotations = { ...pod.metadata.annotations, "flatnet.dev/deployment": d.metadata.name };
+    }
+    const entry = { sig, pods, names: new Set(pods.map((p) => p.metadata.name)) };
+    this.expansions.set(key, entry);
+    return entry;
   }
 
   /**
@@ -238,16 +275,16 @@ export class ControlPlane {
 
   /** Make the Deployment's Pods exactly its expansion (create missing, delete extra). */
   private reconcileDeployment(d: KObject): void {
-    const want = (expandWorkloads([d] as never) as unknown as KObject[]).filter((o) => o.kind === "Pod");
-    const wantNames = new Set(want.map((p) => p.metadata.name));
-    for (const pod of this.ownedPods(d)) if (!wantNames.has(pod.metadata.name)) this.deleteObject(pod);
+    const { pods: want, names: wantNames } = this.expansion(d);
+    const owned = this.ownedPodsUnordered(d);
+    const extra = owned.filter((p) => !wantNames.has(p.metadata.name));
+    for (const pod of byKey(extra)) this.deleteObject(pod);
     for (const pod of want) {
-      pod.metadata.annotations = { ...pod.metadata.annotations, "flatnet.dev/deployment": d.metadata.name };
-      if (!this.store.get("Pod", pod.metadata.namespace, pod.metadata.name))
+      if (!this.store.peek("Pod", pod.metadata.namespace, pod.metadata.name))
         this.store.apply(stripStatus(pod));
     }
     // Status as the Deployment controller reports it (READY / UP-TO-DATE / AVAILABLE).
-    const pods = this.ownedPods(d).filter(
+    const pods = this.ownedPodsUnordered(d).filter(
       (p) => !p.metadata.deletionTimestamp && wantNames.has(p.metadata.name),
     );
     const ready = pods.filter((p) =>
@@ -270,16 +307,25 @@ export class ControlPlane {
     this.scheduling = true;
     try {
       const nodes = this.store.list("Node");
-      const pods = this.store.list("Pod");
+      const nodeNames = new Set(nodes.map((n) => n.metadata.name));
+      // Bound pods are only counted; the unbound ones are placed in name order.
+      const assignedTo = new Map<string, number>();
+      const unbound: Array<Readonly<KObject>> = [];
+      for (const p of this.store.scan("Pod")) {
+        const node: string | undefined = p.spec?.nodeName;
+        if (node) assignedTo.set(node, (assignedTo.get(node) ?? 0) + 1);
+        if (node && nodeNames.has(node)) continue;
+        if (p.metadata.deletionTimestamp) continue;
+        unbound.push(p);
+      }
+      const pods = byKey(unbound);
       const capacity = nodes.map((n) => {
-        const assigned = pods.filter((p) => p.spec?.nodeName === n.metadata.name).length;
+        const assigned = assignedTo.get(n.metadata.name) ?? 0;
         const size = n.spec?.podCIDR ? Number(cidrSize(parseCidr(n.spec.podCIDR))) : 0;
         // network, gateway and broadcast addresses are not for pods (host-local semantics)
         return { name: n.metadata.name, free: Math.max(0, size - 3 - assigned), pods: assigned, ready: true };
       });
       for (const pod of pods) {
-        if (pod.spec?.nodeName && nodes.some((n) => n.metadata.name === pod.spec.nodeName)) continue;
-        if (pod.metadata.deletionTimestamp) continue;
         const r = schedulePod(pod.spec?.nodeName, capacity);
         if ("node" in r) {
           const c = capacity.find((x) => x.name === r.node)!;
