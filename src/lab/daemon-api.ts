@@ -4,7 +4,7 @@
  * plane's admission decides the rest, all or nothing.
  */
 import type { ObjectRef } from "../cluster/control-plane.js";
-import type { KObject } from "../cluster/types.js";
+import { type KObject, objectKey } from "../cluster/types.js";
 import { INGRESS_NAMESPACE } from "../ingress/addon.js";
 import { netnsPath } from "../kernel/netns.js";
 import { UserError } from "../util/errors.js";
@@ -22,7 +22,7 @@ export interface PodSummary {
   reason?: string;
 }
 
-export function podSummary(p: KObject): PodSummary {
+export function podSummary(p: Readonly<KObject>): PodSummary {
   const conds = (p.status?.conditions ?? []) as Array<{ type: string; status: string; message?: string }>;
   const unsched = conds.find((c) => c.type === "PodScheduled" && c.status === "False");
   return {
@@ -36,6 +36,14 @@ export function podSummary(p: KObject): PodSummary {
   };
 }
 
+/** Objects in Store.list's order (by objectKey). */
+function byKey(objects: Iterable<Readonly<KObject>>): Array<Readonly<KObject>> {
+  return [...objects]
+    .map((o): [string, Readonly<KObject>] => [objectKey(o), o])
+    .sort((x, y) => x[0].localeCompare(y[0]))
+    .map(([, o]) => o);
+}
+
 export function labApi(lab: LabDaemon): Record<string, Handler> {
   const store = lab.cp.store;
   return {
@@ -47,11 +55,13 @@ export function labApi(lab: LabDaemon): Record<string, Handler> {
       nodes: [...lab.agents.keys()],
       pid: process.pid,
     }),
+    // Polled by `up` while 1,000 pods come up: read the stored objects, copy none.
     status: () => ({
-      nodes: store
-        .list("Node")
-        .map((n) => ({ name: n.metadata.name, ready: n.status?.conditions?.[0]?.status === "True" })),
-      pods: store.list("Pod").map(podSummary),
+      nodes: byKey(store.scan("Node")).map((n) => ({
+        name: n.metadata.name,
+        ready: n.status?.conditions?.[0]?.status === "True",
+      })),
+      pods: byKey(store.scan("Pod")).map(podSummary),
     }),
     apply: (p: { objects: KObject[] }) => lab.cp.apply(p.objects),
     delete: (p: { refs: ObjectRef[] }) => lab.cp.delete(p.refs),
