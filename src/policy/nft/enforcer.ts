@@ -9,7 +9,9 @@
  *    re-compiles only the dirty policies (PolicyModel.setPolicy/deletePolicy), then computes
  *    the node's elements (elements.ts) and sends one transaction with only the elements that
  *    differ from what the kernel was last given;
- *  - the first sync, and the first after a failure, is a full atomic resync of the table.
+ *  - the first sync, and the first after a failure, is a full atomic resync of the table;
+ *  - while there is no NetworkPolicy, pod and namespace changes sync nothing (the elements
+ *    do not depend on them then); the next policy's sync rebuilds the model.
  * A policy that does not compile (the API should have refused it) is logged and left out.
  * Syncs never overlap; the `synced` element carries the newest resourceVersion seen.
  */
@@ -77,7 +79,7 @@ export class PolicyEnforcer extends SyncLoop {
       const obj = ev.object;
       if (obj.kind !== "Pod" && obj.kind !== "Namespace" && obj.kind !== "NetworkPolicy") return;
       this.seen(obj);
-      if (this.take(obj, ev.type === "DELETED")) this.runner.request();
+      if (this.take(obj, ev.type === "DELETED") && this.podsMatter(obj)) this.runner.request();
     });
     for (const kind of ["Namespace", "Pod", "NetworkPolicy"]) {
       for (const obj of this.o.source.list(kind)) {
@@ -101,6 +103,16 @@ export class PolicyEnforcer extends SyncLoop {
   private seen(obj: KObject): void {
     const rv = Number(obj.metadata.resourceVersion);
     if (Number.isSafeInteger(rv) && rv > this.version) this.version = rv;
+  }
+
+  /**
+   * Whether a change policy can see needs a sync now. Without any NetworkPolicy the table's
+   * elements do not depend on pods or namespaces at all (no pod is isolated, every address is
+   * identity 0), so their changes only mark the universe dirty for the next policy's sync:
+   * bringing up 1,000 pods costs each node no sync at all, instead of one per burst.
+   */
+  private podsMatter(obj: KObject): boolean {
+    return obj.kind === "NetworkPolicy" || this.policies.size > 0;
   }
 
   /** Record an object; true when policy can see the change. */
