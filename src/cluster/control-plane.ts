@@ -279,12 +279,18 @@ export class ControlPlane {
     const owned = this.ownedPodsUnordered(d);
     const extra = owned.filter((p) => !wantNames.has(p.metadata.name));
     for (const pod of byKey(extra)) this.deleteObject(pod);
-    for (const pod of want) {
-      if (!this.store.peek("Pod", pod.metadata.namespace, pod.metadata.name))
-        this.store.apply(stripStatus(pod));
+    // Every wanted name among the owned pods: none is missing (the common pass, a pod update).
+    let changed = extra.length > 0;
+    if (owned.length - extra.length < want.length) {
+      for (const pod of want) {
+        if (!this.store.peek("Pod", pod.metadata.namespace, pod.metadata.name)) {
+          this.store.apply(stripStatus(pod));
+          changed = true;
+        }
+      }
     }
     // Status as the Deployment controller reports it (READY / UP-TO-DATE / AVAILABLE).
-    const pods = this.ownedPodsUnordered(d).filter(
+    const pods = (changed ? this.ownedPodsUnordered(d) : owned).filter(
       (p) => !p.metadata.deletionTimestamp && wantNames.has(p.metadata.name),
     );
     const ready = pods.filter((p) =>
@@ -306,7 +312,7 @@ export class ControlPlane {
     if (this.scheduling) return;
     this.scheduling = true;
     try {
-      const nodes = this.store.list("Node");
+      const nodes = byKey([...this.store.scan("Node")]);
       const nodeNames = new Set(nodes.map((n) => n.metadata.name));
       // Bound pods are only counted; the unbound ones are placed in name order.
       const assignedTo = new Map<string, number>();
