@@ -88,10 +88,12 @@ export class Kubelet {
       const k = key(pod.metadata.namespace ?? "default", pod.metadata.name);
       if (mine || this.local.has(k)) this.queue.add(k);
     });
-    for (const pod of this.o.store.list("Pod")) {
-      if (pod.spec?.nodeName === this.o.nodeName)
-        this.queue.add(key(pod.metadata.namespace!, pod.metadata.name));
+    // In the store's key order (as list gives it), without copying every pod of the cluster.
+    const mine: string[] = [];
+    for (const pod of this.o.store.scan("Pod")) {
+      if (pod.spec?.nodeName === this.o.nodeName) mine.push(key(pod.metadata.namespace!, pod.metadata.name));
     }
+    for (const k of mine.sort((a, b) => `Pod/${a}`.localeCompare(`Pod/${b}`))) this.queue.add(k);
   }
 
   idle(): Promise<void> {
@@ -132,7 +134,7 @@ export class Kubelet {
         (i) => i.address.split("/")[0]!,
       );
       if (podIPs.length === 0) throw new Error("the CNI plugin returned no IP address");
-      writePodFiles(netns, {
+      await writePodFiles(netns, {
         resolvConf: renderResolvConf({ namespace, ...pod.spec }, this.o.dns),
         hosts: renderHosts(name, podIPs),
         hostname: name,
@@ -211,7 +213,7 @@ export class Kubelet {
   }
 
   private publish(local: LocalPod): void {
-    const current = this.o.store.get("Pod", local.namespace, local.name);
+    const current = this.o.store.peek("Pod", local.namespace, local.name);
     if (!current || current.metadata.uid !== local.uid || current.metadata.deletionTimestamp) return;
     const s = local.status;
     this.o.store.updateStatus(

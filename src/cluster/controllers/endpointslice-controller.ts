@@ -66,7 +66,8 @@ export class EndpointSliceController {
     const pods = (ns: string) => {
       let list = podsByNs.get(ns);
       if (!list) {
-        list = this.store.list("Pod", ns);
+        // The stored pods themselves (frozen, no copy): desiredEndpointSlices only reads them.
+        list = [...this.store.scan("Pod", ns)];
         podsByNs.set(ns, list);
       }
       return list;
