@@ -3,7 +3,8 @@
  * pod's own name. They live in /etc/netns/<pod netns>/, which `ip netns exec` bind-mounts
  * over /etc/*, so every command run in the pod (dig, getent, curl) sees its own files.
  */
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { rmSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 
 export interface DnsSettings {
@@ -73,15 +74,18 @@ export function renderHosts(podName: string, podIPs: string[]): string {
   return `${lines.join("\n")}\n`;
 }
 
-export function writePodFiles(
+/** Off the event loop: a lab daemon writes these for 1,000 pods while it serves everything else. */
+export async function writePodFiles(
   netns: string,
   files: { resolvConf: string; hosts: string; hostname: string },
-): void {
+): Promise<void> {
   const dir = join("/etc/netns", netns);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, "resolv.conf"), files.resolvConf);
-  writeFileSync(join(dir, "hosts"), files.hosts);
-  writeFileSync(join(dir, "hostname"), `${files.hostname}\n`);
+  await mkdir(dir, { recursive: true });
+  await Promise.all([
+    writeFile(join(dir, "resolv.conf"), files.resolvConf),
+    writeFile(join(dir, "hosts"), files.hosts),
+    writeFile(join(dir, "hostname"), `${files.hostname}\n`),
+  ]);
 }
 
 export function removePodFiles(netns: string): void {

@@ -24,7 +24,17 @@ export interface RunOptions {
   input?: string;
   env?: NodeJS.ProcessEnv;
   timeoutMs?: number;
+  /**
+   * Enter `netns` with setns(2) alone (the spawner helper does it), not through `ip -n` /
+   * `ip netns exec`, whose private mount namespace copies every mount of the machine (over a
+   * thousand netns bind mounts in a big lab) and remounts /sys. Only for tools that talk
+   * netlink and nothing else (e.g. `ip link set lo up`): /sys and /etc stay the caller's.
+   */
+  netlinkOnly?: boolean;
 }
+
+/** Where a named namespace is bound (the `ip netns` convention; netns.ts has the rest). */
+const netnsPath = (name: string) => `/run/netns/${name}`;
 
 /** The argv that runs `argv` inside `netns` (or argv itself). */
 export function inNetns(netns: string | undefined, argv: string[]): string[] {
@@ -39,11 +49,12 @@ export function run(argv: string[], opts: RunOptions = {}): Promise<string> {
     else full = inNetns(opts.netns, argv);
   }
   if (spawnPoolAvailable()) {
-    return withTimeout(
-      kernelTools.run({ argv: full, input: opts.input, env: envRecord(opts.env) }),
-      full,
-      opts.timeoutMs,
-    ).then((r) => {
+    // netlinkOnly: the helper enters the namespace itself; errors still name `full`.
+    const direct = opts.netns !== undefined && opts.netlinkOnly === true;
+    const req = direct
+      ? { argv, netnsPath: netnsPath(opts.netns!), input: opts.input, env: envRecord(opts.env) }
+      : { argv: full, input: opts.input, env: envRecord(opts.env) };
+    return withTimeout(kernelTools.run(req), full, opts.timeoutMs).then((r) => {
       if (r.code !== 0) throw new CommandError(full, r.code, r.stderr || r.stdout);
       return r.stdout;
     });

@@ -23,7 +23,8 @@ export function listNetns(prefix = ""): string[] {
 /** Create a namespace with loopback up. Idempotent. */
 export async function createNetns(name: string): Promise<void> {
   if (!netnsExists(name)) await run(["ip", "netns", "add", name]);
-  await run(["ip", "link", "set", "lo", "up"], { netns: name });
+  // One per pod: setns only, without `ip -n`'s copy of the whole mount table.
+  await run(["ip", "link", "set", "lo", "up"], { netns: name, netlinkOnly: true });
 }
 
 /** Delete a namespace; its veth ends and devices go with it. Idempotent. */
