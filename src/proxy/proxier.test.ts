@@ -171,6 +171,50 @@ describe("ServiceProxy", () => {
     proxy.stop();
   });
 
+  it("a sync that fails before reaching the kernel loses no change: a full resync follows", async () => {
+    // An incremental sync takes its dirty marks, then computes the delta: when computing it
+    // throws (here the log line for a port the proxy skips), the retry must not be another
+    // incremental sync with nothing dirty, which would leave the Service rejected until its
+    // next event.
+    const store = new Store();
+    const table = new FakeProxyTable();
+    const logs: string[] = [];
+    let failNextSkipLog = false;
+    const proxy = new ServiceProxy({
+      source: store,
+      node: "node-1",
+      config: cfg,
+      table,
+      conntrack: new RecordingConntrack(),
+      log: (m) => {
+        if (failNextSkipLog && /not supported/.test(m)) {
+          failNextSkipLog = false;
+          throw new Error("log sink unavailable");
+        }
+        logs.push(m);
+      },
+      minSyncIntervalMs: 0,
+      retryMs: 0,
+    });
+    const ports = [
+      { name: "p", port: 53, protocol: "UDP" },
+      { name: "s", port: 9, protocol: "SCTP" },
+    ];
+    store.apply(service("dns", "10.96.0.10", { ports }));
+    await proxy.start();
+    assert.equal(table.elements("no-endpoint-services").get("10.96.0.10 . udp . 53"), "goto reject-packet");
+
+    failNextSkipLog = true;
+    store.apply(slice("dns", ["10.244.1.2"]));
+    await proxy.settled();
+    assert.match(logs.join("\n"), /sync failed \(a full resync follows\): log sink unavailable/);
+    assert.equal(proxy.history.at(-1)?.kind, "full", "the retry rebuilt the table");
+    assert.equal(table.elements("service-ips").get("10.96.0.10 . udp . 53"), "goto cluster-ip-1");
+    assert.equal(table.elements("no-endpoint-services").size, 0);
+    assert.equal(table.dump(), await freshDump(store));
+    proxy.stop();
+  });
+
   it("a restart keeps valid affinity entries, prunes stale ones, and reuses the table", async () => {
     const { store, table, proxy } = setup();
     const spec = {

@@ -3,6 +3,11 @@
  * mark work and call `runner.request()`; one bounded-frequency loop runs `sync()`; the first
  * sync and any sync after a failure are full (`needFull`), the others incremental. Subclasses
  * keep their caches and their sync; the lifecycle lives here once.
+ *
+ * "After a failure" means any failure, set here rather than left to each subclass: an
+ * incremental sync takes its dirty marks first, so one that throws before the kernel accepted
+ * its change (computing or rendering it, not only a refused transaction) would otherwise
+ * retry with nothing dirty and lose that change until the next event for the same object.
  */
 
 import { BoundedRunner } from "./bounded-runner.js";
@@ -22,7 +27,7 @@ export abstract class SyncLoop {
 
   constructor(what: string, opts: SyncLoopOptions) {
     this.runner = new BoundedRunner(
-      () => this.sync(),
+      () => this.runSync(),
       opts.minSyncIntervalMs ?? 50,
       opts.retryMs ?? 1000,
       (err) => opts.log(`${what} sync failed (a full resync follows): ${errorMessage(err)}`),
@@ -30,6 +35,16 @@ export abstract class SyncLoop {
   }
 
   protected abstract sync(): Promise<void>;
+
+  /** One run of the loop: whatever made a sync fail, the retry rebuilds the whole table. */
+  private async runSync(): Promise<void> {
+    try {
+      await this.sync();
+    } catch (err) {
+      this.needFull = true;
+      throw err;
+    }
+  }
 
   /** Run the first (full) sync; resolves once it is programmed. */
   protected async firstSync(): Promise<void> {
