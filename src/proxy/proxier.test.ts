@@ -133,6 +133,25 @@ describe("ServiceProxy", () => {
     proxy.stop();
   });
 
+  it("a slice relabelled to another Service leaves the old one (and a label removed, too)", async () => {
+    const { store, table, proxy } = setup();
+    store.apply(service("dns", "10.96.0.10"));
+    store.apply(service("alt", "10.96.0.11"));
+    const s = slice("dns", ["10.244.1.2"]);
+    store.apply(s);
+    await proxy.start();
+    assert.equal(table.elements("service-ips").get("10.96.0.10 . udp . 53"), "goto cluster-ip-1");
+    store.apply({ ...s, metadata: { ...s.metadata, labels: { "kubernetes.io/service-name": "alt" } } });
+    await proxy.settled();
+    assert.equal(table.elements("no-endpoint-services").get("10.96.0.10 . udp . 53"), "goto reject-packet");
+    assert.equal(table.elements("service-ips").get("10.96.0.11 . udp . 53"), "goto cluster-ip-1");
+    store.apply({ ...s, metadata: { ...s.metadata, labels: {} } });
+    await proxy.settled();
+    assert.equal(table.elements("service-ips").size, 0, "an unlabelled slice belongs to no Service");
+    assert.equal(table.dump(), await freshDump(store));
+    proxy.stop();
+  });
+
   it("deletes UDP conntrack entries NATed to a removed endpoint", async () => {
     const { store, proxy, conntrack } = setup();
     store.apply(

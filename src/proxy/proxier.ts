@@ -55,6 +55,8 @@ export class ServiceProxy extends SyncLoop {
   private index = new ElementIndex();
   private services = new Map<string, KObject>();
   private slices = new Map<string, Map<string, KObject>>();
+  /** namespace/slice name -> the Service key it is filed under. */
+  private sliceOwner = new Map<string, string>();
   private dirty = new Set<string>();
   /** Most recent syncs, newest last (bounded). */
   readonly history: SyncStats[] = [];
@@ -72,31 +74,43 @@ export class ServiceProxy extends SyncLoop {
         else this.services.set(keyOf(obj), obj);
         this.markDirty(keyOf(obj));
       } else if (obj.kind === "EndpointSlice") {
-        const svc = obj.metadata.labels?.[SERVICE_NAME_LABEL];
-        if (!svc) return;
-        const k = keyOf(obj, svc);
-        let m = this.slices.get(k);
-        if (ev.type === "DELETED") m?.delete(obj.metadata.name);
-        else {
-          if (!m) {
-            m = new Map();
-            this.slices.set(k, m);
-          }
-          m.set(obj.metadata.name, obj);
-        }
-        if (m?.size === 0) this.slices.delete(k);
-        this.markDirty(k);
+        for (const k of this.fileSlice(obj, ev.type === "DELETED")) this.markDirty(k);
       }
     });
     for (const s of this.o.source.list("Service")) this.services.set(keyOf(s), s);
-    for (const sl of this.o.source.list("EndpointSlice")) {
-      const svc = sl.metadata.labels?.[SERVICE_NAME_LABEL];
-      if (!svc) continue;
-      const k = keyOf(sl, svc);
-      if (!this.slices.has(k)) this.slices.set(k, new Map());
-      this.slices.get(k)!.set(sl.metadata.name, sl);
-    }
+    for (const sl of this.o.source.list("EndpointSlice")) this.fileSlice(sl, false);
     await this.firstSync();
+  }
+
+  /**
+   * Files a slice under the Service its label names now, and out of the one it was filed
+   * under before if the label changed or went away (as kube-proxy's slice cache does);
+   * returns the Services whose endpoints changed.
+   */
+  private fileSlice(slice: KObject, deleted: boolean): string[] {
+    const id = keyOf(slice);
+    const was = this.sliceOwner.get(id);
+    const label = slice.metadata.labels?.[SERVICE_NAME_LABEL];
+    const now = deleted || !label ? undefined : keyOf(slice, label);
+    const touched: string[] = [];
+    if (was !== undefined && was !== now) {
+      const m = this.slices.get(was);
+      m?.delete(slice.metadata.name);
+      if (m?.size === 0) this.slices.delete(was);
+      this.sliceOwner.delete(id);
+      touched.push(was);
+    }
+    if (now !== undefined) {
+      let m = this.slices.get(now);
+      if (!m) {
+        m = new Map();
+        this.slices.set(now, m);
+      }
+      m.set(slice.metadata.name, slice);
+      this.sliceOwner.set(id, now);
+      touched.push(now);
+    }
+    return touched;
   }
 
   private markDirty(key: string): void {
