@@ -60,16 +60,29 @@ interface ExecOutcome {
   stderr: string;
 }
 
-function execPlugin(argv: string[], env: NodeJS.ProcessEnv, stdin: string): Promise<ExecOutcome> {
+/**
+ * Run the plugin inside hostNetns. The spawner helper enters it with setns(2), as a runtime
+ * on a real node starts plugins in its own namespace; `ip netns exec` (the fallback without
+ * the helper) also gives the process a private mount namespace with /sys remounted, which
+ * copies every mount of the machine, over a thousand netns bind mounts in a big lab, for
+ * every pod. Plugins talk netlink and /proc/sys, which follow the network namespace.
+ */
+function execPlugin(
+  path: string,
+  hostNetns: string | undefined,
+  env: NodeJS.ProcessEnv,
+  stdin: string,
+): Promise<ExecOutcome> {
   if (spawnPoolAvailable()) {
     const record: Record<string, string> = {};
     for (const [k, v] of Object.entries(env)) if (v !== undefined) record[k] = v;
-    return pluginRuns.run({ argv, env: record, input: stdin }).then((r) => ({
+    const netnsPath = hostNetns ? `/run/netns/${hostNetns}` : undefined;
+    return pluginRuns.run({ argv: [path], netnsPath, env: record, input: stdin }).then((r) => ({
       ...r,
       code: r.code === -1 ? 127 : r.code,
     }));
   }
-  const [cmd, ...args] = argv as [string, ...string[]];
+  const [cmd, ...args] = inNetns(hostNetns, [path]) as [string, ...string[]];
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { env, stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
@@ -128,7 +141,8 @@ async function invoke(
       .join(";");
   }
   const out = await execPlugin(
-    inNetns(ctx.hostNetns, [path]),
+    path,
+    ctx.hostNetns,
     env,
     pluginConfig(list, plugin, prevResult, att.runtimeConfig),
   );
