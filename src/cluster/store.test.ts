@@ -71,4 +71,41 @@ describe("Store", () => {
     );
     assert.equal(store.peek("Pod", "shop", "web-2"), undefined);
   });
+
+  it("delivers events in commit order to every watcher, also when a watcher writes from its callback", () => {
+    const store = new Store();
+    const seen: Array<[string, string, string]> = [];
+    // The first watcher deletes a pod as soon as it sees it modified (a kubelet cleaning up).
+    store.watch((ev) => {
+      seen.push(["first", ev.type, ev.object.metadata.resourceVersion!]);
+      if (ev.type === "MODIFIED" && ev.object.kind === "Pod") store.delete("Pod", "d", "p");
+    });
+    store.watch((ev) => seen.push(["second", ev.type, ev.object.metadata.resourceVersion!]));
+    const pod = { apiVersion: "v1", kind: "Pod", metadata: { name: "p", namespace: "d" }, spec: {} };
+    store.apply(pod);
+    store.apply({ ...pod, spec: { nodeName: "n1" } });
+    const second = seen.filter(([w]) => w === "second").map(([, t]) => t);
+    assert.deepEqual(
+      second,
+      ["ADDED", "MODIFIED", "DELETED"],
+      "not DELETED before the MODIFIED that caused it",
+    );
+    const first = seen.filter(([w]) => w === "first").map(([, t]) => t);
+    assert.deepEqual(first, ["ADDED", "MODIFIED", "DELETED"]);
+    assert.equal(store.peek("Pod", "d", "p"), undefined);
+  });
+
+  it("a watcher that throws does not cost the others their events; the writer hears of it", () => {
+    const store = new Store();
+    const seen: string[] = [];
+    store.watch(() => {
+      throw new Error("watcher bug");
+    });
+    store.watch((ev) => seen.push(ev.type));
+    const ns = { apiVersion: "v1", kind: "Namespace", metadata: { name: "a" } };
+    assert.throws(() => store.apply(ns), /watcher bug/);
+    assert.deepEqual(seen, ["ADDED"]);
+    assert.throws(() => store.apply(ns), /watcher bug/, "and the store keeps delivering afterwards");
+    assert.deepEqual(seen, ["ADDED", "MODIFIED"]);
+  });
 });

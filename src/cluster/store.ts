@@ -41,6 +41,9 @@ export class Store implements ClusterSource {
   private byKind = new Map<string, Map<string, KObject>>();
   private watchers = new Set<Watcher>();
   private version = 0;
+  /** Events not yet delivered to every watcher, oldest first (see emit). */
+  private pending: WatchEvent[] = [];
+  private emitting = false;
 
   get(kind: string, namespace: string | undefined, name: string): KObject | undefined {
     const o = this.objects.get(keyOf(kind, namespace, name));
@@ -173,6 +176,31 @@ export class Store implements ClusterSource {
    * updates quadratic, and so did one copy per event.
    */
   private emit(ev: WatchEvent): void {
-    for (const w of [...this.watchers]) w(ev);
+    // A watcher may write from inside its callback (the kubelet updates a pod's status as it
+    // sees the pod). Delivering that nested event at once would hand it to the watchers after
+    // the writer before the event that caused it: they would see DELETED, then the older
+    // MODIFIED, and keep a deleted object. So, like an API server's watch, every watcher gets
+    // events in commit order: nested writes queue, and the outermost emit delivers the queue.
+    this.pending.push(ev);
+    if (this.emitting) return;
+    this.emitting = true;
+    let failure: unknown;
+    try {
+      for (let i = 0; i < this.pending.length; i++) {
+        const e = this.pending[i]!;
+        for (const w of [...this.watchers]) {
+          try {
+            w(e);
+          } catch (err) {
+            // One watcher's bug must not cost the others their events; the writer still hears.
+            failure ??= err;
+          }
+        }
+      }
+    } finally {
+      this.pending = [];
+      this.emitting = false;
+    }
+    if (failure !== undefined) throw failure;
   }
 }
