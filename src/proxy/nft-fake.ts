@@ -91,7 +91,11 @@ export class FakeProxyTable implements ProxyTable {
   }
 
   /** Like the kernel's nfnetlink batch: every named set emptied and refilled, or nothing. */
-  async replaceElements(sets: Map<string, Array<{ key: string; value?: string }>>): Promise<void> {
+  async replaceElements(
+    sets: Map<string, Array<{ key: string; value?: string }>>,
+    after?: Promise<unknown>,
+  ): Promise<void> {
+    await after;
     const table = this.tableName();
     const lines: string[] = [];
     for (const [name, items] of sets) {

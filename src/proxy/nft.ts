@@ -21,9 +21,13 @@ export interface ProxyTable {
   apply(script: string): Promise<void>;
   /**
    * Replace the contents of each named set or map (declared already) in one transaction:
-   * all of them, or, when the kernel refuses anything, none.
+   * all of them, or, when the kernel refuses anything, none. With `after`, the transaction is
+   * prepared at once and sent only once `after` has resolved (nothing is sent if it rejects).
    */
-  replaceElements(sets: Map<string, Array<{ key: string; value?: string }>>): Promise<void>;
+  replaceElements(
+    sets: Map<string, Array<{ key: string; value?: string }>>,
+    after?: Promise<unknown>,
+  ): Promise<void>;
   /** Names of the table's chains and sets; undefined when the table does not exist. */
   objects(): Promise<ExistingObjects | undefined>;
   /** The elements of one map or set (the live affinity map; tests). */
@@ -110,12 +114,16 @@ export class NftProxyTable implements ProxyTable {
     await run(["nft", "-f", "-"], { netns: this.netns, input: script, timeoutMs: 300_000 });
   }
 
-  async replaceElements(sets: Map<string, Array<{ key: string; value?: string }>>): Promise<void> {
+  async replaceElements(
+    sets: Map<string, Array<{ key: string; value?: string }>>,
+    after?: Promise<unknown>,
+  ): Promise<void> {
     const batch = replaceSetsBatch(
       "ip",
       this.table,
       [...sets].map(([name, elements]) => ({ name, layout: layoutOf(name), elements })),
     );
+    await after;
     await sendBatch(this.netns, batch);
   }
 

@@ -184,14 +184,18 @@ export class ServiceProxy extends SyncLoop {
     const script = renderStructure(this.o.config, index.chains());
     const sets = new Map(STATIC_ELEMENT_SETS.map((s) => [s, effective.get(s) ?? []] as const));
     const computeCpuMs = cpuMsSince(cpu);
-    try {
-      await this.o.table.apply(script);
-    } catch (err) {
+    const structure = this.o.table.apply(script).catch(async (err) => {
       this.o.log(`service proxy: the existing table cannot be reused (${errorMessage(err)}); recreating it`);
       await this.o.table.apply(renderStructure(this.o.config, index.chains(), { recreate: true }));
+    });
+    // Let nft start on the structure, then encode the elements while it works; they are sent
+    // once the chains are in place (old elements still work with them): every set at once.
+    await new Promise((r) => setImmediate(r));
+    try {
+      await this.o.table.replaceElements(sets, structure);
+    } finally {
+      await structure.catch(() => undefined); // settled either way before the next sync
     }
-    // The chains are in place (old elements still work with them); now every set at once.
-    await this.o.table.replaceElements(sets);
     this.index = index;
     this.needFull = false;
     let elements = 0;
