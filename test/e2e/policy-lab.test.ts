@@ -11,7 +11,7 @@ import { after, before, describe, test } from "node:test";
 import { listNetns } from "../../src/kernel/netns.js";
 import { flatnet, flatnetOk, uniqueLabName } from "../helpers/cli.js";
 import { policyCases, type Table, TOPOLOGY, tableDifferences } from "../helpers/policy-cases.js";
-import { waitEnforced } from "../helpers/policy-lab.js";
+import { forgetUdpFlows, waitEnforced } from "../helpers/policy-lab.js";
 
 interface Matrices {
   matrices: Array<{ port: number; protocol: "TCP" | "UDP"; allowed: Table }>;
@@ -49,6 +49,7 @@ for (const backend of ["vxlan", "host-gw"] as const) {
         await flatnetOk(["apply", "-f", c.manifest, "--name", lab]);
         try {
           await waitEnforced(lab);
+          await forgetUdpFlows(lab);
           const [measured, predicted] = await Promise.all([
             flatnetOk(["probe", "--name", lab, ...PORTS, "-o", "json"]),
             flatnetOk(["analyze", "-f", TOPOLOGY, "-f", c.manifest, ...PORTS, "-o", "json"]),

@@ -44,3 +44,24 @@ export async function waitEnforced(lab: string, timeoutMs = 30_000): Promise<voi
     }
   }
 }
+
+/**
+ * Forgets every node's UDP conntrack entries. NetworkPolicy judges new connections; for
+ * conntrack a UDP flow lives on for 30 s after its last packet (120 s once it has seen
+ * traffic both ways), and a UDP probe whose kernel-chosen source port happens to repeat the
+ * one an earlier probe used to the same peer joins that old, allowed flow instead of opening
+ * a new one (one in a few runs of the 20 conformance cases hit this). Matrices that compare
+ * the datapath with the analyzer after a policy change start from no UDP flows.
+ */
+export async function forgetUdpFlows(lab: string): Promise<void> {
+  const nodes = (
+    JSON.parse(await flatnetOk(["get", "nodes", "-o", "json", "--name", lab])) as { items: Item[] }
+  ).items.map((n) => n.metadata.name);
+  for (const node of nodes) {
+    const r = await flatnet(["exec", "--node", node, "--name", lab, "--", "conntrack", "-D", "-p", "udp"]);
+    // conntrack exits 1 when there was nothing to delete; anything else is a failure.
+    if (r.code !== 0 && !/0 flow entries have been deleted/.test(r.stderr)) {
+      throw new Error(`${node}: conntrack -D -p udp failed (${r.code}): ${r.stderr}`);
+    }
+  }
+}
