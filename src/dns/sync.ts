@@ -10,9 +10,10 @@
  * new), since a Pod's hostname names its endpoint in that headless Service. Namespace events
  * change which pod names exist.
  */
+import { SliceCache } from "../cluster/slice-cache.js";
 import type { ClusterSource } from "../cluster/store.js";
 import type { KObject, WatchEvent } from "../cluster/types.js";
-import { type RecordOptions, SERVICE_NAME_LABEL, serviceRecords, staticRecords } from "./records.js";
+import { type RecordOptions, serviceRecords, staticRecords } from "./records.js";
 import type { Zone } from "./zone.js";
 
 const KINDS = ["Namespace", "Service", "EndpointSlice", "Pod"] as const;
@@ -23,10 +24,7 @@ function nsOf(o: KObject): string {
 
 export class ZoneSync {
   private readonly services = new Map<string, KObject>();
-  /** Service key -> slice name -> slice. */
-  private readonly slices = new Map<string, Map<string, KObject>>();
-  /** Slice key -> the Service key it was filed under. */
-  private readonly sliceOwner = new Map<string, string>();
+  private readonly slices = new SliceCache();
   /** Pod key -> hostname/subdomain (only Pods that set both). */
   private readonly podNames = new Map<string, { hostname: string; subdomain: string }>();
   private readonly dirty = new Set<string>();
@@ -87,25 +85,7 @@ export class ZoneSync {
   }
 
   private onSlice(o: KObject, gone: boolean): void {
-    const sliceKey = `${nsOf(o)}/${o.metadata.name}`;
-    const old = this.sliceOwner.get(sliceKey);
-    if (old) {
-      this.slices.get(old)?.delete(o.metadata.name);
-      if (this.slices.get(old)?.size === 0) this.slices.delete(old);
-      this.sliceOwner.delete(sliceKey);
-      this.markDirty(old);
-    }
-    const svc = o.metadata.labels?.[SERVICE_NAME_LABEL];
-    if (gone || !svc) return;
-    const key = `${nsOf(o)}/${svc}`;
-    let map = this.slices.get(key);
-    if (!map) {
-      map = new Map();
-      this.slices.set(key, map);
-    }
-    map.set(o.metadata.name, o);
-    this.sliceOwner.set(sliceKey, key);
-    this.markDirty(key);
+    for (const key of this.slices.file(o, gone)) this.markDirty(key);
   }
 
   private onPod(o: KObject, gone: boolean): void {
@@ -139,7 +119,7 @@ export class ZoneSync {
     const pods = (ns: string, name: string) => this.podNames.get(`${ns}/${name}`);
     for (const key of this.dirty) {
       const svc = this.services.get(key);
-      const slices = [...(this.slices.get(key)?.values() ?? [])];
+      const slices = this.slices.of(key);
       this.zone.setOwner(`svc/${key}`, svc ? serviceRecords(svc, slices, pods, this.opts) : []);
     }
     this.dirty.clear();

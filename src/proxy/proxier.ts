@@ -10,6 +10,7 @@
  *    affinity entries that name removed endpoints are pruned.
  * Events never do work themselves; syncs never overlap.
  */
+import { SliceCache } from "../cluster/slice-cache.js";
 import type { ClusterSource } from "../cluster/store.js";
 import type { KObject } from "../cluster/types.js";
 import { errorMessage } from "../util/errors.js";
@@ -21,7 +22,7 @@ import { type Element, serviceElements } from "./elements.js";
 import type { ProxyTable } from "./nft.js";
 import { renderCleanup, renderDelta, renderStructure } from "./render.js";
 import { AFFINITY_MAP, type RulesetConfig, STATIC_ELEMENT_SETS } from "./ruleset.js";
-import { SERVICE_NAME_LABEL, serviceView } from "./service-view.js";
+import { serviceView } from "./service-view.js";
 
 export interface ServiceProxyOptions {
   source: ClusterSource;
@@ -54,9 +55,7 @@ const keyOf = (o: KObject, name = o.metadata.name) => `${o.metadata.namespace ??
 export class ServiceProxy extends SyncLoop {
   private index = new ElementIndex();
   private services = new Map<string, KObject>();
-  private slices = new Map<string, Map<string, KObject>>();
-  /** namespace/slice name -> the Service key it is filed under. */
-  private sliceOwner = new Map<string, string>();
+  private slices = new SliceCache();
   private dirty = new Set<string>();
   /** Most recent syncs, newest last (bounded). */
   readonly history: SyncStats[] = [];
@@ -74,43 +73,12 @@ export class ServiceProxy extends SyncLoop {
         else this.services.set(keyOf(obj), obj);
         this.markDirty(keyOf(obj));
       } else if (obj.kind === "EndpointSlice") {
-        for (const k of this.fileSlice(obj, ev.type === "DELETED")) this.markDirty(k);
+        for (const k of this.slices.file(obj, ev.type === "DELETED")) this.markDirty(k);
       }
     });
     for (const s of this.o.source.list("Service")) this.services.set(keyOf(s), s);
-    for (const sl of this.o.source.list("EndpointSlice")) this.fileSlice(sl, false);
+    for (const sl of this.o.source.list("EndpointSlice")) this.slices.file(sl, false);
     await this.firstSync();
-  }
-
-  /**
-   * Files a slice under the Service its label names now, and out of the one it was filed
-   * under before if the label changed or went away (as kube-proxy's slice cache does);
-   * returns the Services whose endpoints changed.
-   */
-  private fileSlice(slice: KObject, deleted: boolean): string[] {
-    const id = keyOf(slice);
-    const was = this.sliceOwner.get(id);
-    const label = slice.metadata.labels?.[SERVICE_NAME_LABEL];
-    const now = deleted || !label ? undefined : keyOf(slice, label);
-    const touched: string[] = [];
-    if (was !== undefined && was !== now) {
-      const m = this.slices.get(was);
-      m?.delete(slice.metadata.name);
-      if (m?.size === 0) this.slices.delete(was);
-      this.sliceOwner.delete(id);
-      touched.push(was);
-    }
-    if (now !== undefined) {
-      let m = this.slices.get(now);
-      if (!m) {
-        m = new Map();
-        this.slices.set(now, m);
-      }
-      m.set(slice.metadata.name, slice);
-      this.sliceOwner.set(id, now);
-      touched.push(now);
-    }
-    return touched;
   }
 
   private markDirty(key: string): void {
@@ -121,7 +89,7 @@ export class ServiceProxy extends SyncLoop {
   private desired(key: string): Element[] {
     const svc = this.services.get(key);
     if (!svc) return [];
-    const view = serviceView(svc, [...(this.slices.get(key)?.values() ?? [])]);
+    const view = serviceView(svc, this.slices.of(key));
     for (const why of view.skipped) this.o.log(why);
     return serviceElements(view.ports, this.o.node);
   }
